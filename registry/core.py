@@ -1,0 +1,391 @@
+"""The library API: a registry is one DuckDB file. The CLI (cli.py) is a thin layer over this.
+
+    reg = Registry("registry.duckdb")          # an existing registry
+    Registry.create("new.duckdb", empty=True)  # a new one
+    reg.import_package("packages/perez-2023")
+    reg.query("survival_at", day=28).df()
+    reg.sql("SELECT * FROM study_overview").arrow()
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from . import guard, importer, resources, sqlfiles
+from .errors import (
+    NoRegistry,
+    QueryError,
+    RegistryError,
+    RegistryExists,
+    RegistryLocked,
+    SchemaVersionError,
+    UnknownName,
+)
+from .importer import ImportResult, sql_string
+from .package import read_package
+from .schema import SCHEMA_VERSION, table_columns
+
+DEFAULT_DB = "registry.duckdb"
+LOCK_WAIT_SECONDS = float(os.environ.get("REGISTRY_LOCK_WAIT", "5"))
+
+
+@dataclass
+class QueryResult:
+    """Rows of a query, as an Arrow table; `.df()` gives pandas, `.rows()` plain tuples."""
+
+    table: pa.Table
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self.table.column_names)
+
+    def arrow(self) -> pa.Table:
+        return self.table
+
+    def df(self):  # -> pandas.DataFrame (pandas is imported lazily: it costs ~0.5 s)
+        return self.table.to_pandas()
+
+    def rows(self) -> list[tuple[Any, ...]]:
+        columns = [self.table.column(i).to_pylist() for i in range(self.table.num_columns)]
+        return list(zip(*columns)) if columns else []
+
+    def __len__(self) -> int:
+        return self.table.num_rows
+
+
+def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """Open the file, waiting a bounded time while another process holds it."""
+    deadline = time.monotonic() + LOCK_WAIT_SECONDS
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as error:
+            text = str(error)
+            if "lock" not in text.lower():
+                raise RegistryError(f"cannot open {path}: {text.splitlines()[0]}") from None
+            if time.monotonic() >= deadline:
+                raise RegistryLocked(
+                    f"the registry is being written by another process; try again ({path})"
+                ) from None
+            time.sleep(0.1)
+
+
+def create_views(con: duckdb.DuckDBPyConnection) -> None:
+    """(Re)create every view of sql/views, in dependency order, with its header as comments."""
+    for view in sqlfiles.load_views():
+        con.execute(view.body)
+        con.execute(f"COMMENT ON VIEW {view.name} IS {sql_string(view.description)}")
+        for column, meaning in view.columns.items():
+            con.execute(f"COMMENT ON COLUMN {view.name}.{column} IS {sql_string(meaning)}")
+
+
+class Registry:
+    """A registry file. Reading methods open read-only connections; writers take the file's lock."""
+
+    def __init__(self, path: str | os.PathLike[str] = DEFAULT_DB):
+        self.path = Path(path)
+        if not self.path.exists():
+            raise NoRegistry(f"no registry at {self.path}: create one with `registry init`")
+        with self._read() as con:
+            self._check_version(con)
+
+    # ---- creating ------------------------------------------------------------------------------
+
+    @classmethod
+    def create(
+        cls,
+        path: str | os.PathLike[str] = DEFAULT_DB,
+        *,
+        empty: bool = False,
+        force: bool = False,
+        packages: list[Path] | None = None,
+    ) -> tuple[Registry, list[ImportResult]]:
+        """Build a registry from schema/ and sql/ (and the bundled packages unless `empty`).
+
+        The new file is written beside the target and renamed into place when complete, so an
+        interrupted init never leaves a half-built registry (or destroys the old one).
+        """
+        path = Path(path)
+        if path.exists() and not force:
+            raise RegistryExists(
+                f"{path} already exists; nothing was changed (use --force to rebuild it)"
+            )
+        temporary = path.with_name(path.name + ".init-tmp")
+        for stale in (temporary, Path(str(temporary) + ".wal")):
+            stale.unlink(missing_ok=True)
+        results: list[ImportResult] = []
+        con = duckdb.connect(str(temporary))
+        try:
+            for schema_file in resources.schema_files():
+                con.execute(schema_file.read_text(encoding="utf-8"))
+            con.execute(
+                "INSERT INTO registry_meta VALUES ('schema_version', ?), ('created_by', ?)",
+                [str(SCHEMA_VERSION), f"caseregistry {_version()}"],
+            )
+            create_views(con)
+            todo = [] if empty else (packages if packages is not None else resources.bundled_packages())
+            columns = table_columns(con)
+            for package_path in todo:
+                results.append(importer.import_package(con, read_package(package_path, columns)))
+            con.execute("CHECKPOINT")
+        except BaseException:
+            con.close()
+            temporary.unlink(missing_ok=True)
+            raise
+        con.close()
+        os.replace(temporary, path)
+        Path(str(path) + ".wal").unlink(missing_ok=True)
+        return cls(path), results
+
+    # ---- connections ---------------------------------------------------------------------------
+
+    @contextmanager
+    def _read(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        con = _connect(self.path, read_only=True)
+        try:
+            yield con
+        finally:
+            con.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        con = _connect(self.path, read_only=False)
+        try:
+            self._check_version(con)
+            yield con
+        finally:
+            con.close()
+
+    @contextmanager
+    def _user(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection for SQL we did not write: read-only, no file or network access."""
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        while True:
+            try:
+                con = guard.connect_readonly(self.path)
+                break
+            except duckdb.IOException as error:
+                if "lock" not in str(error).lower() or time.monotonic() >= deadline:
+                    raise RegistryLocked(
+                        f"the registry is being written by another process; try again ({self.path})"
+                    ) from None
+                time.sleep(0.1)
+        try:
+            yield con
+        finally:
+            con.close()
+
+    def _check_version(self, con: duckdb.DuckDBPyConnection) -> None:
+        try:
+            row = con.execute("SELECT value FROM registry_meta WHERE key = 'schema_version'").fetchone()
+        except duckdb.CatalogException:
+            raise NoRegistry(f"{self.path} is a DuckDB file but not a registry (no registry_meta table)") from None
+        version = int(row[0]) if row else 0
+        if version > SCHEMA_VERSION:
+            raise SchemaVersionError(
+                f"{self.path} was made by a newer caseregistry (schema version {version}; this one "
+                f"reads version {SCHEMA_VERSION}): upgrade caseregistry to use it"
+            )
+        if version < SCHEMA_VERSION:
+            raise SchemaVersionError(
+                f"{self.path} has schema version {version}; this caseregistry needs {SCHEMA_VERSION}"
+            )
+
+    # ---- importing -----------------------------------------------------------------------------
+
+    def import_package(self, path: str | os.PathLike[str], *, replace: bool = False, dry_run: bool = False) -> ImportResult:
+        with self._write() as con:
+            package = read_package(Path(path), table_columns(con))
+            return importer.import_package(con, package, replace=replace, dry_run=dry_run)
+
+    @staticmethod
+    def validate(path: str | os.PathLike[str]) -> ImportResult:
+        """Check a package against a scratch in-memory registry: never touches any file."""
+        con = duckdb.connect()
+        try:
+            for schema_file in resources.schema_files():
+                con.execute(schema_file.read_text(encoding="utf-8"))
+            package = read_package(Path(path), table_columns(con))
+            result = importer.import_package(con, package, dry_run=True)
+            return ImportResult(result.study_id, "valid", result.row_counts)
+        finally:
+            con.close()
+
+    # ---- reading -------------------------------------------------------------------------------
+
+    def relations(self) -> dict[str, str]:
+        """Every table and view the registry offers, with its kind."""
+        with self._read() as con:
+            return dict(
+                con.execute(
+                    "SELECT table_name, 'table' FROM duckdb_tables() WHERE schema_name = 'main' "
+                    "UNION ALL SELECT view_name, 'view' FROM duckdb_views() "
+                    "WHERE schema_name = 'main' AND NOT internal"
+                ).fetchall()
+            )
+
+    def catalog(self) -> list[tuple[str, str, str]]:
+        """(kind, name, description) for every table, view and named query."""
+        with self._read() as con:
+            objects = con.execute(
+                "SELECT 'table', table_name, coalesce(comment, '') FROM duckdb_tables() "
+                "WHERE schema_name = 'main' UNION ALL "
+                "SELECT 'view', view_name, coalesce(comment, '') FROM duckdb_views() "
+                "WHERE schema_name = 'main' AND NOT internal ORDER BY 1, 2"
+            ).fetchall()
+        queries = [("query", q.name, q.description) for q in sorted(sqlfiles.load_queries().values(), key=lambda q: q.name)]
+        return [tuple(o) for o in objects] + queries
+
+    def queries(self) -> dict[str, sqlfiles.SqlFile]:
+        return sqlfiles.load_queries()
+
+    def query(self, name: str, **params: Any) -> QueryResult:
+        """Run the named query `name` (sql/queries/NAME.sql) with its parameters bound."""
+        queries = sqlfiles.load_queries()
+        if name not in queries:
+            raise UnknownName(_unknown("named query", name, queries))
+        query = queries[name]
+        values = _bind(query, params)
+        with self._user() as con:
+            try:
+                return QueryResult(con.sql(query.body, params=values).to_arrow_table())
+            except duckdb.Error as error:
+                raise QueryError(f"query {name} failed: {str(error).splitlines()[0]}") from None
+
+    def sql(self, text: str) -> QueryResult:
+        """Run ad-hoc SQL (DuckDB dialect) through both layers of the SQL guard."""
+        relations = set(self.relations())
+        safe = guard.check_query(text, relations)
+        with self._user() as con:
+            try:
+                return QueryResult(con.sql(safe).to_arrow_table())
+            except duckdb.Error as error:
+                raise QueryError(f"query failed: {str(error).strip().splitlines()[0]}") from None
+
+    def studies(self) -> list[str]:
+        with self._read() as con:
+            return [r[0] for r in con.execute("SELECT study_id FROM studies ORDER BY study_id").fetchall()]
+
+    # ---- exporting -----------------------------------------------------------------------------
+
+    def export(
+        self,
+        out: str | os.PathLike[str],
+        names: list[str] | None = None,
+        *,
+        tables: bool = False,
+        fmt: str = "parquet",
+    ) -> dict[str, Any]:
+        """Write views (default), the named relations, or every base table to `out`, one file each,
+        plus manifest.json (rows, column types, SHA-256 per file). Each file is written under a
+        temporary name and renamed when complete, so a crash never leaves a file that looks whole."""
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        kinds = self.relations()
+        if names:
+            for name in names:
+                if name not in kinds:
+                    raise UnknownName(_unknown("table or view", name, kinds))
+            chosen = list(names)
+        else:
+            wanted = "table" if tables else "view"
+            chosen = sorted(n for n, k in kinds.items() if k == wanted)
+        options = "FORMAT parquet, COMPRESSION zstd" if fmt == "parquet" else "FORMAT csv, HEADER true"
+        manifest: dict[str, Any] = {"format": fmt, "registry": str(self.path), "files": {}}
+        with self._read() as con:
+            for name in chosen:
+                target = out / f"{name}.{fmt}"
+                partial = out / f".{name}.{fmt}.partial"
+                con.execute(f"COPY (SELECT * FROM {name}) TO {sql_string(str(partial))} ({options})")
+                os.replace(partial, target)
+                described = con.execute(f"DESCRIBE SELECT * FROM {name}").fetchall()
+                rows = con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
+                manifest["files"][target.name] = {
+                    "relation": name,
+                    "kind": kinds[name],
+                    "rows": rows,
+                    "columns": {c[0]: c[1] for c in described},
+                    "sha256": _sha256(target),
+                }
+        partial_manifest = out / ".manifest.json.partial"
+        partial_manifest.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        os.replace(partial_manifest, out / "manifest.json")
+        return manifest
+
+    def export_package(self, study_id: str, out: str | os.PathLike[str]) -> Path:
+        """Write one study back out as a case-series package directory."""
+        from . import package_writer
+
+        with self._read() as con:
+            known = [r[0] for r in con.execute("SELECT study_id FROM studies").fetchall()]
+            if study_id not in known:
+                raise UnknownName(_unknown("study", study_id, known))
+            return package_writer.write_package(con, study_id, Path(out))
+
+    def schema_sql(self, dialect: str = "duckdb") -> str:
+        from . import transpile
+
+        return transpile.schema_sql(dialect)
+
+
+def _version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _unknown(kind: str, name: str, known) -> str:
+    suggestion = difflib.get_close_matches(name, sorted(known), n=1)
+    hint = f"; did you mean {suggestion[0]}?" if suggestion else ""
+    return f"no {kind} named {name!r}{hint} (`registry list` shows them all)"
+
+
+_CASTS = {"INTEGER": int, "BIGINT": int, "DOUBLE": float, "VARCHAR": str, "TEXT": str}
+
+
+def _bind(query: sqlfiles.SqlFile, params: dict[str, Any]) -> dict[str, Any]:
+    declared = {p.name: p for p in query.parameters}
+    unknown = sorted(set(params) - set(declared))
+    if unknown:
+        listed = ", ".join(declared) or "none"
+        raise QueryError(f"query {query.name} has no parameter {unknown[0]!r} (its parameters: {listed})")
+    values: dict[str, Any] = {}
+    for name, parameter in declared.items():
+        raw = params.get(name, parameter.default)
+        if raw is None:
+            raise QueryError(f"query {query.name} needs parameter {name} ({parameter.type}): {parameter.description}")
+        if parameter.type == "BOOLEAN":
+            value: Any = raw if isinstance(raw, bool) else {"true": True, "false": False}.get(str(raw).lower())
+            if value is None:
+                raise QueryError(f"parameter {name} must be true or false, not {raw!r}")
+        else:
+            cast = _CASTS.get(parameter.type, str)
+            try:
+                value = cast(raw)
+            except (TypeError, ValueError):
+                raise QueryError(f"parameter {name} must be {parameter.type}, not {raw!r}") from None
+        values[name] = value
+    return values
+
+
+__all__ = ["DEFAULT_DB", "QueryResult", "Registry"]

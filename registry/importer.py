@@ -1,0 +1,440 @@
+"""Import a case-series package: all or nothing, validated set-wise in SQL.
+
+The fast path writes each CSV once, straight from DuckDB's typed CSV reader into the registry's
+tables inside the import's transaction, then runs every check (sql/checks/*.sql and the generic
+ones below) as set queries over the rows just written. Only when something fails does the slow,
+diagnostic path run: it re-reads the files as text with line numbers, so that every problem can
+be reported with its file, row, column and value. Either way a failure rolls everything back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import duckdb
+
+from . import __version__, sqlfiles
+from .errors import PackageError, Problem, StudyExists
+from .package import CsvFile, Package
+from .schema import CSV_TABLES, REFERENCES, STUDY_TABLES, YAML_TABLES, Column, table_columns, table_keys
+
+DAY_COLUMNS = ("day", "day_min", "day_max", "onset_day", "start_day", "end_day")
+DAY_WINDOW = (-365, 3650)
+
+# How the importer fills derived columns, as SQL over the package's rows (aliased `src`).
+DERIVED_SQL = {
+    "measurements": {
+        "value_canonical": "(SELECT src.value * conv.factor + conv.\"offset\" FROM unit_conversions conv"
+        " WHERE conv.analyte = src.analyte AND conv.unit = src.unit)"
+    },
+    "reported_aggregates": {"value": "TRY_CAST(src.value AS DOUBLE)", "value_text": "src.value"},
+}
+_TYPE_WORDS = {"INTEGER": "a whole number", "DOUBLE": "a number", "BOOLEAN": "true or false"}
+
+
+@dataclass
+class ImportResult:
+    study_id: str
+    action: str  # imported | replaced | unchanged | would import | would replace | valid
+    row_counts: dict[str, int] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        rows = sum(self.row_counts.values())
+        verbs = {
+            "imported": "imported",
+            "replaced": "replaced with the new package",
+            "unchanged": "already holds this content: nothing changed",
+            "would import": "is valid and would be imported (dry run: nothing written)",
+            "would replace": "is valid and would replace the stored version (dry run: nothing written)",
+            "valid": "is valid",
+        }
+        detail = f" ({rows} rows in {len([n for n in self.row_counts.values() if n])} tables)" if rows else ""
+        return f"{self.study_id}: {verbs[self.action]}{detail}"
+
+
+class _Rollback(Exception):
+    """Ends the import transaction without committing (dry run, no-op)."""
+
+    def __init__(self, result: ImportResult):
+        self.result = result
+
+
+class _FastPathFailed(Exception):
+    pass
+
+
+def sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def import_package(
+    con: duckdb.DuckDBPyConnection,
+    package: Package,
+    *,
+    replace: bool = False,
+    dry_run: bool = False,
+    allow_existing: bool = True,
+) -> ImportResult:
+    """Import `package` in one transaction on `con` (a writable connection)."""
+    if package.problems:
+        raise PackageError(str(package.path), package.problems)
+    try:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            result = _import_in_transaction(con, package, replace=replace, dry_run=dry_run)
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT")
+        return result
+    except _Rollback as stop:
+        return stop.result
+    except _FastPathFailed:
+        problems = diagnose(con, package)
+        if not problems:  # the fast path failed on something the diagnosis does not name
+            problems = [Problem(package.path.name, "the package could not be loaded (engine error)")]
+        raise PackageError(str(package.path), problems) from None
+
+
+def _import_in_transaction(
+    con: duckdb.DuckDBPyConnection, package: Package, *, replace: bool, dry_run: bool
+) -> ImportResult:
+    study_id = package.study_id
+    existed = con.execute("SELECT count(*) FROM studies WHERE study_id = ?", [study_id]).fetchone()[0] > 0
+    if existed:
+        delete_study(con, study_id)
+    columns = _columns(con)
+    try:
+        _insert_metadata(con, package)
+        for table, csv_file in package.csv_files.items():
+            con.execute(_insert_sql(csv_file, columns[table], study_id))
+    except duckdb.Error as error:
+        raise _FastPathFailed(str(error)) from None
+    if any(True for _ in _violations(con, package, diagnostic=False)):
+        raise _FastPathFailed("a check failed")
+    counts = row_counts(con, study_id)
+    digest = content_hash(con, study_id)
+    action = "imported"
+    if existed:
+        previous = con.execute(
+            "SELECT content_hash FROM import_log WHERE study_id = ? ORDER BY import_id DESC LIMIT 1", [study_id]
+        ).fetchone()
+        if previous and previous[0] == digest:
+            raise _Rollback(ImportResult(study_id, "unchanged", counts))
+        if not replace:
+            raise StudyExists(
+                f"{study_id} is already in the registry with different content; "
+                f"use --replace to swap in this version of {package.path}"
+            )
+        action = "replaced"
+    if dry_run:
+        raise _Rollback(ImportResult(study_id, "would replace" if existed else "would import", counts))
+    next_id = con.execute("SELECT coalesce(max(import_id), 0) + 1 FROM import_log").fetchone()[0]
+    con.execute(
+        "INSERT INTO import_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            next_id,
+            study_id,
+            "replace" if existed else "import",
+            str(package.path),
+            package.sha256,
+            digest,
+            json.dumps(counts, sort_keys=True),
+            datetime.now(UTC).replace(tzinfo=None),
+            __version__,
+        ],
+    )
+    return ImportResult(study_id, action, counts)
+
+
+def delete_study(con: duckdb.DuckDBPyConnection, study_id: str) -> None:
+    for table in STUDY_TABLES:
+        con.execute(f"DELETE FROM {table} WHERE study_id = ?", [study_id])
+
+
+def row_counts(con: duckdb.DuckDBPyConnection, study_id: str) -> dict[str, int]:
+    union = " UNION ALL ".join(
+        f"SELECT '{t}', count(*) FROM {t} WHERE study_id = {sql_string(study_id)}" for t in STUDY_TABLES
+    )
+    return {table: count for table, count in con.execute(union).fetchall()}
+
+
+def content_hash(con: duckdb.DuckDBPyConnection, study_id: str) -> str:
+    """A digest of a study's rows that ignores row order and file formatting."""
+    columns = _columns(con)
+    parts = []
+    for table in STUDY_TABLES:
+        names = ", ".join(f'"{c.name}"' for c in columns[table] if c.name != "study_id")
+        parts.append(
+            f"SELECT '{table}', count(*), coalesce(sum(hash({names})), 0)::VARCHAR "
+            f"FROM {table} WHERE study_id = {sql_string(study_id)}"
+        )
+    rows = sorted(con.execute(" UNION ALL ".join(parts)).fetchall())
+    return hashlib.sha256(json.dumps(rows).encode()).hexdigest()
+
+
+def _columns(con: duckdb.DuckDBPyConnection) -> dict[str, list[Column]]:
+    return table_columns(con)
+
+
+# ---- writing rows -----------------------------------------------------------------------------
+
+
+def _insert_metadata(con: duckdb.DuckDBPyConnection, package: Package) -> None:
+    study_id = package.study_id
+    rows_by_table = {
+        "studies": [package.study],
+        "documents": package.documents,
+        "products": package.products,
+        "arms": package.arms,
+    }
+    columns = _columns(con)
+    for table in YAML_TABLES:
+        names = [c.name for c in columns[table]]
+        rows = [[study_id if n == "study_id" else row.get(n) for n in names] for row in rows_by_table[table]]
+        if rows:
+            placeholders = ", ".join("?" for _ in names)
+            con.executemany(f"INSERT INTO {table} ({', '.join(names)}) VALUES ({placeholders})", rows)
+    if package.field_sources:
+        con.executemany(
+            "INSERT INTO field_sources VALUES (?, 'studies', ?, ?, ?)",
+            [[study_id, study_id, f, s] for f, s in package.field_sources.items()],
+        )
+
+
+def _reader(csv_file: CsvFile, all_varchar: bool) -> str:
+    types = {c.name: c.type for c in csv_file.columns}
+    spec = ", ".join(
+        f"{sql_string(name)}: {sql_string('VARCHAR' if all_varchar else types[name])}" for name in csv_file.header
+    )
+    return (
+        f"read_csv({sql_string(str(csv_file.path))}, columns = {{{spec}}}, header = true, "
+        "auto_detect = false, delim = ',', quote = '\"', escape = '\"', strict_mode = true, "
+        "null_padding = false)"
+    )
+
+
+def _select_list(csv_file: CsvFile, table_columns: list[Column], study_id: str) -> str:
+    derived = DERIVED_SQL.get(csv_file.table, {})
+    present = set(csv_file.header)
+    items = []
+    for column in table_columns:
+        if column.name == "study_id":
+            items.append(f"{sql_string(study_id)} AS study_id")
+        elif column.name in derived:
+            items.append(f"{derived[column.name]} AS \"{column.name}\"")
+        elif column.name in present:
+            items.append(f'src."{column.name}"')
+        else:
+            items.append(f'CAST(NULL AS {column.type}) AS "{column.name}"')
+    return ", ".join(items)
+
+
+def _insert_sql(csv_file: CsvFile, table_columns: list[Column], study_id: str) -> str:
+    return (
+        f"INSERT INTO {csv_file.table} SELECT {_select_list(csv_file, table_columns, study_id)} "
+        f"FROM {_reader(csv_file, all_varchar=False)} AS src"
+    )
+
+
+# ---- checks -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Check:
+    file: str  # table name of the rows checked, or a file name for study.yaml tables
+    table: str
+    column: str | None
+    rule: str
+    sql: str  # returns _line, value (and optionally detail)
+
+
+def _generic_checks(columns: dict[str, list[Column]], diagnostic: bool) -> Iterator[Check]:
+    keys = table_keys()
+    for table in CSV_TABLES:
+        table_cols = columns[table]
+        names = {c.name for c in table_cols}
+        for column in table_cols:
+            if column.name == "study_id":
+                continue
+            quoted = f'"{column.name}"'
+            if column.required:
+                yield Check(table, table, column.name, "required value is empty",
+                            f"SELECT _line, NULL AS value FROM {table} WHERE {quoted} IS NULL")
+            if column.type == "DOUBLE":
+                yield Check(table, table, column.name, "must be a finite number (no NaN or infinity)",
+                            f"SELECT _line, CAST({quoted} AS VARCHAR) AS value FROM {table} "
+                            f"WHERE isnan({quoted}) OR isinf({quoted})")
+            if column.name in DAY_COLUMNS:
+                low, high = DAY_WINDOW
+                yield Check(table, table, column.name,
+                            f"day outside the plausible window {low} to {high} (days from the index day)",
+                            f"SELECT _line, CAST({quoted} AS VARCHAR) AS value FROM {table} "
+                            f"WHERE {quoted} < {low} OR {quoted} > {high}")
+            target = REFERENCES.get(column.name)
+            if target and target != table:
+                where = "study.yaml" if target in YAML_TABLES else f"{target}.csv"
+                yield Check(table, table, column.name, f"{column.name} does not name a row of {where}",
+                            f"SELECT x._line, x.{quoted} AS value FROM {table} x WHERE x.{quoted} IS NOT NULL "
+                            f"AND NOT EXISTS (SELECT 1 FROM {target} y WHERE y.{quoted} = x.{quoted})")
+        if {"day_min", "day_max"} <= names:
+            yield Check(table, table, "day_min", "day_min is after day_max",
+                        f"SELECT _line, day_min || ' > ' || day_max AS value FROM {table} WHERE day_min > day_max")
+        if {"day", "day_min", "day_max"} <= names:
+            yield Check(table, table, "day", "day lies outside day_min..day_max",
+                        f"SELECT _line, CAST(day AS VARCHAR) AS value FROM {table} "
+                        "WHERE day < day_min OR day > day_max")
+        key = [k for k in keys.get(table, ()) if k != "study_id"]
+        if key:
+            key_sql = ", ".join(f'"{k}"' for k in key)
+            shown = " || ' / ' || ".join(f"coalesce(CAST(\"{k}\" AS VARCHAR), '')" for k in key)
+            yield Check(table, table, None, f"duplicate row: another row has the same {', '.join(key)}",
+                        f"SELECT max(_line) AS _line, any_value({shown}) AS value, "
+                        f"'same as row ' || min(_line) AS detail FROM {table} GROUP BY {key_sql} HAVING count(*) > 1")
+
+
+def _all_checks(columns: dict[str, list[Column]], diagnostic: bool) -> list[Check]:
+    checks = list(_generic_checks(columns, diagnostic))
+    for sql_file in sqlfiles.load_checks():
+        table = sql_file.fields["file"].removesuffix(".csv")
+        checks.append(Check(table, table, sql_file.fields.get("column"), sql_file.description, sql_file.body))
+    return checks
+
+
+def _cte_prefix(study_id: str, columns: dict[str, list[Column]], staged: dict[str, str]) -> str:
+    """CTEs named after the tables, so that each check reads this package's rows only."""
+    ctes = []
+    for table in STUDY_TABLES:
+        if table in staged:
+            ctes.append(f"{table} AS ({staged[table]})")
+        else:
+            ctes.append(
+                f"{table} AS (SELECT CAST(NULL AS BIGINT) AS _line, * EXCLUDE (study_id) "
+                f"FROM main.{table} WHERE study_id = {sql_string(study_id)})"
+            )
+    return "WITH " + ",\n".join(ctes) + "\n"
+
+
+def _violations(
+    con: duckdb.DuckDBPyConnection,
+    package: Package,
+    diagnostic: bool,
+    staged: dict[str, str] | None = None,
+    limit: int = 1,
+) -> Iterator[Problem]:
+    columns = _columns(con)
+    prefix = _cte_prefix(package.study_id, columns, staged or {})
+    for check in _all_checks(columns, diagnostic):
+        rows = con.execute(f"{prefix}SELECT * FROM ({check.sql}) LIMIT {limit}").fetchall()
+        for row in rows:
+            line = row[0]
+            value = row[1] if len(row) > 1 else None
+            rule = check.rule + (f" ({row[2]})" if len(row) > 2 and row[2] else "")
+            yield Problem(
+                file=_file_name(package, check.table),
+                rule=rule,
+                row=int(line) if line is not None else None,
+                column=check.column,
+                value=None if value is None else str(value),
+            )
+
+
+def _file_name(package: Package, table: str) -> str:
+    return package.study_file if table in YAML_TABLES else f"{table}.csv"
+
+
+# ---- the diagnostic path ----------------------------------------------------------------------
+
+
+def diagnose(con: duckdb.DuckDBPyConnection, package: Package, limit: int = 20) -> list[Problem]:
+    """List every problem of a package whose fast import failed. Writes nothing (rolled back)."""
+    problems: list[Problem] = []
+    con.execute("BEGIN TRANSACTION")
+    try:
+        try:
+            _insert_metadata(con, package)
+        except duckdb.Error as error:
+            problems.append(Problem(package.study_file, f"cannot be stored: {_first_line(error)}"))
+            return problems
+        staged: dict[str, str] = {}
+        for table, csv_file in package.csv_files.items():
+            stage = f"stage_{table}"
+            try:
+                con.execute(
+                    f"CREATE TEMP TABLE {stage} AS SELECT CAST(row_number() OVER () + 1 AS BIGINT) AS _line, * "
+                    f"FROM {_reader(csv_file, all_varchar=True)}"
+                )
+            except duckdb.Error as error:
+                problems.append(_csv_error(csv_file, error))
+                continue
+            typed = []
+            for column in csv_file.columns:
+                if column.name not in csv_file.header:
+                    typed.append(f'CAST(NULL AS {column.type}) AS "{column.name}"')
+                    continue
+                if column.type != "VARCHAR":
+                    word = _TYPE_WORDS.get(column.type, column.type)
+                    for line, value in con.execute(
+                        f'SELECT _line, "{column.name}" FROM {stage} WHERE "{column.name}" IS NOT NULL '
+                        f'AND TRY_CAST("{column.name}" AS {column.type}) IS NULL ORDER BY _line LIMIT {limit}'
+                    ).fetchall():
+                        problems.append(Problem(csv_file.name, f"must be {word}", line, column.name, value))
+                typed.append(f'TRY_CAST("{column.name}" AS {column.type}) AS "{column.name}"')
+            derived = DERIVED_SQL.get(table, {})
+            inner = f"SELECT _line, {', '.join(typed)} FROM {stage}"
+            if derived:
+                extra = ", ".join(f"{expr} AS \"{name}\"" for name, expr in derived.items() if name not in csv_file.header)
+                replaced = ", ".join(
+                    f"{expr} AS \"{name}\"" for name, expr in derived.items() if name in csv_file.header
+                )
+                exclude = [n for n in derived if n in csv_file.header]
+                select = "src.*" + (f" EXCLUDE ({', '.join(exclude)})" if exclude else "")
+                parts = [select] + [p for p in (replaced, extra) if p]
+                staged[table] = f"SELECT {', '.join(parts)} FROM ({inner}) AS src"
+            else:
+                staged[table] = inner
+        for problem in _violations(con, package, diagnostic=True, staged=staged, limit=limit):
+            problems.append(problem)
+    finally:
+        con.execute("ROLLBACK")
+    return _dedupe(problems)
+
+
+def _dedupe(problems: list[Problem]) -> list[Problem]:
+    seen: set[Problem] = set()
+    unique = []
+    for problem in problems:
+        if problem not in seen:
+            seen.add(problem)
+            unique.append(problem)
+    return unique
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).strip().splitlines()[0]
+
+
+def _csv_error(csv_file: CsvFile, error: duckdb.Error) -> Problem:
+    """Turn DuckDB's CSV reader error into one problem with its line."""
+    import re
+
+    text = str(error)
+    match = re.search(r"CSV Error on Line: (\d+)", text)
+    line = int(match.group(1)) if match else None
+    lowered = text.lower()
+    if "unicode" in lowered or "utf" in lowered:
+        rule = "file is not UTF-8 text: save it as UTF-8 (in Excel: CSV UTF-8)"
+    elif "expected" in lowered and "columns" in lowered or "too many columns" in lowered:
+        rule = f"row does not have the header's {len(csv_file.header)} columns"
+    elif "quote" in lowered:
+        rule = "unterminated or misplaced quote (quote a value that holds a comma with \"...\")"
+    elif "maximum line size" in lowered:
+        rule = "line is too long to be a row (over the CSV reader's maximum line size)"
+    else:
+        rule = "not valid CSV: " + _first_line(error)
+    original = re.search(r"Original Line: (.*)", text)
+    return Problem(csv_file.name, rule, line, None, original.group(1) if original else None)

@@ -1,0 +1,309 @@
+"""Read a case-series package from disk: its study metadata and the headers of its CSV files.
+
+Only the small parts are read in Python (study.yaml and each CSV's header line). The rows
+themselves are read by DuckDB's CSV reader inside the import (see importer.py): moving rows
+through Python costs ~1,700x per row.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import Problem
+from .schema import CSV_TABLES, Column, package_columns
+
+STUDY_FILES = ("study.yaml", "study.yml", "study.json", "study.toml")
+STUDY_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
+_HEADER_LIMIT = 1 << 16  # a header line longer than 64 KiB is not a header
+
+
+@dataclass
+class CsvFile:
+    table: str
+    path: Path
+    header: list[str]  # column names in file order
+    columns: list[Column]  # the package columns for this table (all, in table order)
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+@dataclass
+class Package:
+    path: Path
+    study_file: str
+    study: dict[str, Any] = field(default_factory=dict)  # the studies row
+    documents: list[dict[str, Any]] = field(default_factory=list)
+    products: list[dict[str, Any]] = field(default_factory=list)
+    arms: list[dict[str, Any]] = field(default_factory=list)
+    field_sources: dict[str, str] = field(default_factory=dict)  # study field -> source_id
+    csv_files: dict[str, CsvFile] = field(default_factory=dict)
+    sha256: str = ""
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def study_id(self) -> str:
+        return str(self.study.get("study_id", ""))
+
+    def metadata_json(self) -> str:
+        """The study metadata in a canonical form: equal content gives equal text."""
+        return json.dumps(
+            {
+                "study": self.study,
+                "documents": sorted(self.documents, key=lambda d: str(d.get("document_id"))),
+                "products": sorted(self.products, key=lambda d: str(d.get("product_id"))),
+                "arms": sorted(self.arms, key=lambda d: str(d.get("arm_id"))),
+                "field_sources": self.field_sources,
+            },
+            sort_keys=True,
+            default=str,
+        )
+
+
+def read_package(path: Path, table_columns: dict[str, list[Column]]) -> Package:
+    """Read `path`; every problem found is collected in `Package.problems`, nothing is raised."""
+    path = Path(path)
+    if not path.is_dir():
+        problem = Problem(str(path), "a package is a directory holding study.yaml and CSV files")
+        return Package(path=path, study_file="", problems=[problem])
+    study_path = next((path / n for n in STUDY_FILES if (path / n).is_file()), None)
+    package = Package(path=path, study_file=study_path.name if study_path else "study.yaml")
+    if study_path is None:
+        package.problems.append(
+            Problem("study.yaml", "missing required file: every package needs study.yaml (or .json/.toml)")
+        )
+    else:
+        _read_study(package, study_path, table_columns)
+    for table in CSV_TABLES:
+        _read_header(package, path / f"{table}.csv", table, table_columns[table])
+    known = {f"{t}.csv" for t in CSV_TABLES} | set(STUDY_FILES)
+    for extra in sorted(p.name for p in path.iterdir() if p.is_file()):
+        if extra.endswith(".csv") and extra not in known:
+            package.problems.append(
+                Problem(extra, f"unknown file: a package holds {', '.join(sorted(known - set(STUDY_FILES)))}")
+            )
+    if package.study.get("level") == "patient" and "patients" not in package.csv_files:
+        package.problems.append(Problem("patients.csv", "missing required file: a level: patient study needs patients.csv"))
+    if "sources" not in package.csv_files and not any(p.file == "sources.csv" for p in package.problems):
+        package.problems.append(Problem("sources.csv", "missing required file: every row names its source in sources.csv"))
+    package.sha256 = _package_digest(path)
+    return package
+
+
+def _package_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    for file in sorted(p for p in path.iterdir() if p.is_file()):
+        digest.update(file.name.encode() + b"\0")
+        with file.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+# ---- study.yaml -------------------------------------------------------------------------------
+
+_LISTS = {"documents": "document_id", "products": "product_id", "arms": "arm_id"}
+
+
+def _load_study_file(path: Path) -> Any:
+    text = path.read_bytes().decode("utf-8-sig")
+    if path.suffix == ".json":
+        return json.loads(text)
+    if path.suffix == ".toml":
+        return tomllib.loads(text)
+    return yaml.safe_load(text)
+
+
+def _read_study(package: Package, path: Path, table_columns: dict[str, list[Column]]) -> None:
+    name = path.name
+    try:
+        data = _load_study_file(path)
+    except UnicodeDecodeError:
+        package.problems.append(Problem(name, "file is not UTF-8 text: save it as UTF-8"))
+        return
+    except (yaml.YAMLError, json.JSONDecodeError, tomllib.TOMLDecodeError) as error:
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        package.problems.append(Problem(name, f"cannot be parsed: {first_line}"))
+        return
+    if not isinstance(data, dict):
+        package.problems.append(Problem(name, "must be a mapping of study fields (study_id: ..., title: ...)"))
+        return
+    data = dict(data)
+    if isinstance(data.get("authors"), list):
+        data["authors"] = "; ".join(str(a) for a in data["authors"])
+    lists = {key: data.pop(key, None) for key in _LISTS}
+    field_sources = data.pop("field_sources", None)
+    package.study = _record(package, name, "", data, table_columns["studies"], defaults={"secondary": False})
+    study_columns = {c.name for c in table_columns["studies"]}
+    if field_sources is not None:
+        if not isinstance(field_sources, dict):
+            package.problems.append(Problem(name, "must map study fields to source ids", column="field_sources"))
+        else:
+            for key, source in field_sources.items():
+                if key not in study_columns:
+                    package.problems.append(
+                        Problem(name, "field_sources names a study field that does not exist", column=f"field_sources.{key}", value=str(key))
+                    )
+                package.field_sources[str(key)] = str(source)
+    for key, id_column in _LISTS.items():
+        items = lists[key]
+        if items is None:
+            if key == "documents":
+                package.problems.append(Problem(name, "at least one document is required (the paper)", column="documents"))
+            continue
+        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+            package.problems.append(Problem(name, f"{key} must be a list of mappings", column=key))
+            continue
+        rows = [
+            _record(package, name, f"{key}[{index}].", item, table_columns[key])
+            for index, item in enumerate(items)
+        ]
+        setattr(package, key, rows)
+        ids = [r.get(id_column) for r in rows]
+        for duplicate in sorted({i for i in ids if ids.count(i) > 1 and i is not None}):
+            package.problems.append(Problem(name, f"duplicate {id_column}: each must be unique", column=key, value=str(duplicate)))
+    study_id = package.study.get("study_id")
+    if isinstance(study_id, str) and not STUDY_ID.match(study_id):
+        package.problems.append(
+            Problem(name, "study_id must be lower-case letters, digits and . _ - (at most 63)", column="study_id", value=study_id)
+        )
+    level = package.study.get("level")
+    if level is not None and level not in ("patient", "aggregate"):
+        package.problems.append(Problem(name, "level must be patient or aggregate", column="level", value=str(level)))
+
+
+def _record(
+    package: Package,
+    file: str,
+    prefix: str,
+    data: dict[str, Any],
+    columns: list[Column],
+    defaults: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Check one mapping against a table's columns; return the row with typed values."""
+    by_name = {c.name: c for c in columns if c.name != "study_id" or not prefix}
+    row: dict[str, Any] = dict(defaults or {})
+    for key, value in data.items():
+        column = by_name.get(str(key))
+        if column is None:
+            known = ", ".join(sorted(by_name))
+            package.problems.append(Problem(file, f"unknown field (known: {known})", column=f"{prefix}{key}"))
+            continue
+        converted = _convert(value, column.type)
+        if converted is _INVALID:
+            package.problems.append(
+                Problem(file, f"must be of type {column.type}", column=f"{prefix}{key}", value=str(value))
+            )
+            continue
+        row[column.name] = converted
+    for column in by_name.values():
+        if column.required and row.get(column.name) is None:
+            package.problems.append(Problem(file, "required field is missing or empty", column=f"{prefix}{column.name}"))
+    return row
+
+
+_INVALID = object()
+
+
+def _convert(value: Any, type_: str) -> Any:
+    if value is None or value == "":
+        return None
+    if type_ == "INTEGER":
+        if isinstance(value, bool) or not isinstance(value, (int, str)):
+            return _INVALID
+        try:
+            return int(value)
+        except ValueError:
+            return _INVALID
+    if type_ == "DOUBLE":
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            return _INVALID
+        return number if number == number and abs(number) != float("inf") else _INVALID
+    if type_ == "BOOLEAN":
+        if isinstance(value, bool):
+            return value
+        lowered = str(value).strip().lower()
+        return {"true": True, "false": False}.get(lowered, _INVALID)
+    if isinstance(value, (dict, list)):
+        return _INVALID
+    return str(value)
+
+
+# ---- CSV headers ------------------------------------------------------------------------------
+
+
+def _read_header(package: Package, path: Path, table: str, table_columns: list[Column]) -> None:
+    name = path.name
+    if not path.exists():
+        return
+    if not path.is_file():
+        package.problems.append(Problem(name, "must be a file"))
+        return
+    with path.open("rb") as handle:
+        head = handle.read(_HEADER_LIMIT + 1)
+    if not head.strip():
+        package.problems.append(Problem(name, "file is empty: it needs at least a header row with the column names"))
+        return
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        package.problems.append(Problem(name, "file is UTF-16 text: save it as UTF-8 (in Excel: CSV UTF-8)"))
+        return
+    end = head.find(b"\n")
+    if end < 0:
+        if len(head) > _HEADER_LIMIT:
+            package.problems.append(Problem(name, "the first line is longer than 64 KiB: the file has no header row", row=1))
+            return
+        end = len(head)
+    line = head[:end]
+    if b"\0" in line:
+        package.problems.append(Problem(name, "file is binary, not CSV text", row=1))
+        return
+    try:
+        text = line.decode("utf-8-sig").rstrip("\r")
+    except UnicodeDecodeError:
+        package.problems.append(
+            Problem(name, "file is not UTF-8 text (Latin-1?): save it as UTF-8 (in Excel: CSV UTF-8)", row=1)
+        )
+        return
+    try:
+        header = [h.strip() for h in next(csv.reader([text]))]
+    except (csv.Error, StopIteration):
+        package.problems.append(Problem(name, "the header row is not valid CSV", row=1, value=text))
+        return
+    columns = package_columns(table, table_columns)
+    known = {c.name for c in columns}
+    bad = False
+    for position, column in enumerate(header, start=1):
+        if column not in known:
+            suggestion = _closest(column, known)
+            rule = "unknown column" + (f" (did you mean {suggestion}?)" if suggestion else "")
+            rule += f"; {name} has: {', '.join(c.name for c in columns)}"
+            package.problems.append(Problem(name, rule, row=1, column=column or f"#{position}"))
+            bad = True
+    for duplicate in sorted({h for h in header if header.count(h) > 1}):
+        package.problems.append(Problem(name, "column appears twice in the header", row=1, column=duplicate))
+        bad = True
+    for column in columns:
+        if column.required and column.name not in header:
+            package.problems.append(Problem(name, "required column is missing from the header", row=1, column=column.name))
+            bad = True
+    if not bad:
+        package.csv_files[table] = CsvFile(table=table, path=path, header=header, columns=columns)
+
+
+def _closest(word: str, candidates: set[str]) -> str | None:
+    import difflib
+
+    matches = difflib.get_close_matches(word, sorted(candidates), n=1)
+    return matches[0] if matches else None

@@ -1,0 +1,31 @@
+-- measurement_trajectory: Median and quartiles of each analyte per study, context and day, in the analyte's canonical unit.
+-- Columns:
+--   study_id: the study
+--   analyte: analyte code (see the analytes table)
+--   context: conditions of the measurement (room air, O2 8 L/min, mechanical ventilation); NULL when not stated
+--   day: days from the index day; NULL when the paper does not give the day
+--   n: patients with a value
+--   median: median value, canonical unit
+--   q1: first quartile (continuous), canonical unit
+--   q3: third quartile (continuous), canonical unit
+--   unit: the canonical unit
+--   seq: order of values whose day is not given (NULL when day is known)
+--   n_values: values summarised
+-- Notes:
+--   Values from different contexts are never pooled. Quartiles use linear interpolation
+--   (quantile_cont), as R's type 7 does.
+CREATE OR REPLACE VIEW measurement_trajectory AS
+SELECT m.study_id,
+       m.analyte,
+       m.context,
+       m.day,
+       CAST(count(DISTINCT m.patient_id) AS BIGINT) AS n,
+       median(m.value_canonical) AS median,
+       quantile_cont(m.value_canonical, 0.25) AS q1,
+       quantile_cont(m.value_canonical, 0.75) AS q3,
+       a.canonical_unit AS unit,
+       m.seq,
+       CAST(count(*) AS BIGINT) AS n_values
+FROM measurements m
+JOIN analytes a ON a.analyte = m.analyte
+GROUP BY m.study_id, m.analyte, m.context, m.day, m.seq, a.canonical_unit
