@@ -258,6 +258,8 @@ class Registry:
             raise UnknownName(_unknown("named query", name, queries))
         query = queries[name]
         values = _bind(query, params)
+        if "study" in values and values["study"] not in (known := self.studies()):
+            raise UnknownName(_unknown("study", values["study"], known))
         with self._user() as con:
             try:
                 return QueryResult(con.sql(query.body, params=values).to_arrow_table())

@@ -13,14 +13,16 @@ import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from datetime import UTC, datetime
 
 import duckdb
+import sqlglot
 
 from . import __version__, sqlfiles
 from .errors import PackageError, Problem, StudyExists
 from .package import CsvFile, Package
-from .schema import CSV_TABLES, REFERENCES, STUDY_TABLES, YAML_TABLES, Column, table_columns, table_keys
+from .schema import CSV_TABLES, DERIVED_COLUMNS, REFERENCES, STUDY_TABLES, YAML_TABLES, Column, table_columns, table_keys
 
 DAY_COLUMNS = ("day", "day_min", "day_max", "onset_day", "start_day", "end_day")
 DAY_WINDOW = (-365, 3650)
@@ -33,7 +35,9 @@ DERIVED_SQL = {
     },
     "reported_aggregates": {"value": "TRY_CAST(src.value AS DOUBLE)", "value_text": "src.value"},
 }
-_TYPE_WORDS = {"INTEGER": "a whole number", "DOUBLE": "a number", "BOOLEAN": "true or false"}
+# The text a converted column was read from, for the required check.
+DERIVED_TEXT = {("reported_aggregates", "value"): "value_text"}
+_TYPE_WORDS = {"INTEGER": "a whole number", "DOUBLE": "a number", "BOOLEAN": "true or false (or yes/no, 1/0)"}
 
 
 @dataclass
@@ -94,7 +98,7 @@ def import_package(
     except _Rollback as stop:
         return stop.result
     except _FastPathFailed:
-        problems = diagnose(con, package)
+        problems = diagnose(package)
         if not problems:  # the fast path failed on something the diagnosis does not name
             problems = [Problem(package.path.name, "the package could not be loaded (engine error)")]
         raise PackageError(str(package.path), problems) from None
@@ -114,7 +118,7 @@ def _import_in_transaction(
             con.execute(_insert_sql(csv_file, columns[table], study_id))
     except duckdb.Error as error:
         raise _FastPathFailed(str(error)) from None
-    if any(True for _ in _violations(con, package, diagnostic=False)):
+    if _violations(con, package):
         raise _FastPathFailed("a check failed")
     counts = row_counts(con, study_id)
     digest = content_hash(con, study_id)
@@ -207,7 +211,8 @@ def _insert_metadata(con: duckdb.DuckDBPyConnection, package: Package) -> None:
 
 
 def _reader(csv_file: CsvFile, all_varchar: bool) -> str:
-    types = {c.name: c.type for c in csv_file.columns}
+    # INTEGER columns are read as DOUBLE: DuckDB's reader would round "10.5" to 11 silently.
+    types = {c.name: "DOUBLE" if c.type == "INTEGER" else c.type for c in csv_file.columns}
     spec = ", ".join(
         f"{sql_string(name)}: {sql_string('VARCHAR' if all_varchar else types[name])}" for name in csv_file.header
     )
@@ -223,12 +228,18 @@ def _select_list(csv_file: CsvFile, table_columns: list[Column], study_id: str) 
     present = set(csv_file.header)
     items = []
     for column in table_columns:
+        quoted = f'"{column.name}"'
         if column.name == "study_id":
             items.append(f"{sql_string(study_id)} AS study_id")
         elif column.name in derived:
-            items.append(f"{derived[column.name]} AS \"{column.name}\"")
+            items.append(f"{derived[column.name]} AS {quoted}")
+        elif column.name in present and column.type == "INTEGER":
+            items.append(
+                f"CASE WHEN src.{quoted} <> trunc(src.{quoted}) THEN error('not a whole number') "
+                f"ELSE CAST(src.{quoted} AS INTEGER) END AS {quoted}"
+            )
         elif column.name in present:
-            items.append(f'src."{column.name}"')
+            items.append(f"src.{quoted}")
         else:
             items.append(f'CAST(NULL AS {column.type}) AS "{column.name}"')
     return ", ".join(items)
@@ -246,14 +257,14 @@ def _insert_sql(csv_file: CsvFile, table_columns: list[Column], study_id: str) -
 
 @dataclass(frozen=True)
 class Check:
-    file: str  # table name of the rows checked, or a file name for study.yaml tables
-    table: str
+    table: str  # the table whose rows are checked
     column: str | None
     rule: str
-    sql: str  # returns _line, value (and optionally detail)
+    sql: str  # returns _line, value and optionally detail
 
 
-def _generic_checks(columns: dict[str, list[Column]], diagnostic: bool) -> Iterator[Check]:
+def _generic_checks(columns: dict[str, list[Column]]) -> Iterator[Check]:
+    """Rules that follow from the schema itself: required, finite, day window, references, keys."""
     keys = table_keys()
     for table in CSV_TABLES:
         table_cols = columns[table]
@@ -262,50 +273,53 @@ def _generic_checks(columns: dict[str, list[Column]], diagnostic: bool) -> Itera
             if column.name == "study_id":
                 continue
             quoted = f'"{column.name}"'
-            if column.required:
-                yield Check(table, table, column.name, "required value is empty",
-                            f"SELECT _line, NULL AS value FROM {table} WHERE {quoted} IS NULL")
+            if column.required and column.name not in DERIVED_COLUMNS.get(table, ()):
+                # a column read as text and converted (reported value) is empty when its text is
+                present = DERIVED_TEXT.get((table, column.name), quoted)
+                yield Check(table, column.name, "required value is empty",
+                            f"SELECT _line, NULL AS value FROM {table} WHERE {present} IS NULL")
             if column.type == "DOUBLE":
-                yield Check(table, table, column.name, "must be a finite number (no NaN or infinity)",
+                yield Check(table, column.name, "must be a finite number (no NaN or infinity)",
                             f"SELECT _line, CAST({quoted} AS VARCHAR) AS value FROM {table} "
                             f"WHERE isnan({quoted}) OR isinf({quoted})")
             if column.name in DAY_COLUMNS:
                 low, high = DAY_WINDOW
-                yield Check(table, table, column.name,
+                yield Check(table, column.name,
                             f"day outside the plausible window {low} to {high} (days from the index day)",
                             f"SELECT _line, CAST({quoted} AS VARCHAR) AS value FROM {table} "
                             f"WHERE {quoted} < {low} OR {quoted} > {high}")
             target = REFERENCES.get(column.name)
             if target and target != table:
                 where = "study.yaml" if target in YAML_TABLES else f"{target}.csv"
-                yield Check(table, table, column.name, f"{column.name} does not name a row of {where}",
+                yield Check(table, column.name, f"{column.name} does not name a row of {where}",
                             f"SELECT x._line, x.{quoted} AS value FROM {table} x WHERE x.{quoted} IS NOT NULL "
                             f"AND NOT EXISTS (SELECT 1 FROM {target} y WHERE y.{quoted} = x.{quoted})")
         if {"day_min", "day_max"} <= names:
-            yield Check(table, table, "day_min", "day_min is after day_max",
+            yield Check(table, "day_min", "day_min is after day_max",
                         f"SELECT _line, day_min || ' > ' || day_max AS value FROM {table} WHERE day_min > day_max")
         if {"day", "day_min", "day_max"} <= names:
-            yield Check(table, table, "day", "day lies outside day_min..day_max",
+            yield Check(table, "day", "day lies outside day_min..day_max",
                         f"SELECT _line, CAST(day AS VARCHAR) AS value FROM {table} "
                         "WHERE day < day_min OR day > day_max")
         key = [k for k in keys.get(table, ()) if k != "study_id"]
         if key:
             key_sql = ", ".join(f'"{k}"' for k in key)
             shown = " || ' / ' || ".join(f"coalesce(CAST(\"{k}\" AS VARCHAR), '')" for k in key)
-            yield Check(table, table, None, f"duplicate row: another row has the same {', '.join(key)}",
+            yield Check(table, None, f"duplicate row: another row has the same {', '.join(key)}",
                         f"SELECT max(_line) AS _line, any_value({shown}) AS value, "
                         f"'same as row ' || min(_line) AS detail FROM {table} GROUP BY {key_sql} HAVING count(*) > 1")
 
 
-def _all_checks(columns: dict[str, list[Column]], diagnostic: bool) -> list[Check]:
-    checks = list(_generic_checks(columns, diagnostic))
+def _all_checks(columns: dict[str, list[Column]]) -> list[Check]:
+    checks = list(_generic_checks(columns))
     for sql_file in sqlfiles.load_checks():
-        table = sql_file.fields["file"].removesuffix(".csv")
-        checks.append(Check(table, table, sql_file.fields.get("column"), sql_file.description, sql_file.body))
+        checks.append(
+            Check(sql_file.fields["file"].removesuffix(".csv"), sql_file.fields.get("column"), sql_file.description, sql_file.body)
+        )
     return checks
 
 
-def _cte_prefix(study_id: str, columns: dict[str, list[Column]], staged: dict[str, str]) -> str:
+def _cte_prefix(study_id: str, staged: dict[str, str]) -> str:
     """CTEs named after the tables, so that each check reads this package's rows only."""
     ctes = []
     for table in STUDY_TABLES:
@@ -319,28 +333,41 @@ def _cte_prefix(study_id: str, columns: dict[str, list[Column]], staged: dict[st
     return "WITH " + ",\n".join(ctes) + "\n"
 
 
+@cache
+def _has_detail(sql: str) -> bool:
+    """Whether a check's query returns the optional third column (detail)."""
+    return len(sqlglot.parse_one(sql, dialect="duckdb").selects) > 2
+
+
 def _violations(
     con: duckdb.DuckDBPyConnection,
     package: Package,
-    diagnostic: bool,
     staged: dict[str, str] | None = None,
     limit: int = 1,
-) -> Iterator[Problem]:
-    columns = _columns(con)
-    prefix = _cte_prefix(package.study_id, columns, staged or {})
-    for check in _all_checks(columns, diagnostic):
-        rows = con.execute(f"{prefix}SELECT * FROM ({check.sql}) LIMIT {limit}").fetchall()
-        for row in rows:
-            line = row[0]
-            value = row[1] if len(row) > 1 else None
-            rule = check.rule + (f" ({row[2]})" if len(row) > 2 and row[2] else "")
-            yield Problem(
+) -> list[Problem]:
+    """Run every check as one query (one plan, shared scans); at most `limit` rows per check."""
+    checks = _all_checks(_columns(con))
+    branches = []
+    for number, check in enumerate(checks):
+        detail = "CAST(detail AS VARCHAR)" if _has_detail(check.sql) else "CAST(NULL AS VARCHAR)"
+        branches.append(
+            f"(SELECT {number} AS check_no, CAST(_line AS BIGINT) AS line, CAST(value AS VARCHAR) AS value, "
+            f"{detail} AS detail FROM ({check.sql}) LIMIT {limit})"
+        )
+    sql = _cte_prefix(package.study_id, staged or {}) + "SELECT * FROM (" + "\nUNION ALL\n".join(branches) + ") ORDER BY check_no, line"
+    problems = []
+    for number, line, value, detail in con.execute(sql).fetchall():
+        check = checks[number]
+        problems.append(
+            Problem(
                 file=_file_name(package, check.table),
-                rule=rule,
-                row=int(line) if line is not None else None,
+                rule=check.rule + (f" ({detail})" if detail else ""),
+                row=line,
                 column=check.column,
-                value=None if value is None else str(value),
+                value=value,
             )
+        )
+    return problems
 
 
 def _file_name(package: Package, table: str) -> str:
@@ -350,10 +377,23 @@ def _file_name(package: Package, table: str) -> str:
 # ---- the diagnostic path ----------------------------------------------------------------------
 
 
-def diagnose(con: duckdb.DuckDBPyConnection, package: Package, limit: int = 20) -> list[Problem]:
-    """List every problem of a package whose fast import failed. Writes nothing (rolled back)."""
+def scratch_connection() -> duckdb.DuckDBPyConnection:
+    """An in-memory database with the registry schema (tables and catalogs, no data)."""
+    from . import resources
+
+    con = duckdb.connect()
+    for schema_file in resources.schema_files():
+        con.execute(schema_file.read_text(encoding="utf-8"))
+    return con
+
+
+def diagnose(package: Package, limit: int = 20) -> list[Problem]:
+    """List every problem of a package whose fast import failed.
+
+    Runs on a scratch in-memory database, so the registry file is never touched and a file that
+    cannot be read does not stop the other files from being checked."""
     problems: list[Problem] = []
-    con.execute("BEGIN TRANSACTION")
+    con = scratch_connection()
     try:
         try:
             _insert_metadata(con, package)
@@ -365,7 +405,7 @@ def diagnose(con: duckdb.DuckDBPyConnection, package: Package, limit: int = 20) 
             stage = f"stage_{table}"
             try:
                 con.execute(
-                    f"CREATE TEMP TABLE {stage} AS SELECT CAST(row_number() OVER () + 1 AS BIGINT) AS _line, * "
+                    f"CREATE TABLE {stage} AS SELECT CAST(row_number() OVER () + 1 AS BIGINT) AS _line, * "
                     f"FROM {_reader(csv_file, all_varchar=True)}"
                 )
             except duckdb.Error as error:
@@ -373,17 +413,19 @@ def diagnose(con: duckdb.DuckDBPyConnection, package: Package, limit: int = 20) 
                 continue
             typed = []
             for column in csv_file.columns:
+                quoted = f'"{column.name}"'
                 if column.name not in csv_file.header:
-                    typed.append(f'CAST(NULL AS {column.type}) AS "{column.name}"')
+                    typed.append(f"CAST(NULL AS {column.type}) AS {quoted}")
                     continue
+                expression = _typed(quoted, column.type)
                 if column.type != "VARCHAR":
                     word = _TYPE_WORDS.get(column.type, column.type)
                     for line, value in con.execute(
-                        f'SELECT _line, "{column.name}" FROM {stage} WHERE "{column.name}" IS NOT NULL '
-                        f'AND TRY_CAST("{column.name}" AS {column.type}) IS NULL ORDER BY _line LIMIT {limit}'
+                        f"SELECT _line, {quoted} FROM {stage} WHERE {quoted} IS NOT NULL "
+                        f"AND ({expression}) IS NULL ORDER BY _line LIMIT {limit}"
                     ).fetchall():
                         problems.append(Problem(csv_file.name, f"must be {word}", line, column.name, value))
-                typed.append(f'TRY_CAST("{column.name}" AS {column.type}) AS "{column.name}"')
+                typed.append(f"{expression} AS {quoted}")
             derived = DERIVED_SQL.get(table, {})
             inner = f"SELECT _line, {', '.join(typed)} FROM {stage}"
             if derived:
@@ -397,11 +439,20 @@ def diagnose(con: duckdb.DuckDBPyConnection, package: Package, limit: int = 20) 
                 staged[table] = f"SELECT {', '.join(parts)} FROM ({inner}) AS src"
             else:
                 staged[table] = inner
-        for problem in _violations(con, package, diagnostic=True, staged=staged, limit=limit):
-            problems.append(problem)
+        problems.extend(_violations(con, package, staged=staged, limit=limit))
     finally:
-        con.execute("ROLLBACK")
+        con.close()
     return _dedupe(problems)
+
+
+def _typed(raw: str, type_: str) -> str:
+    """SQL turning a text cell into `type_`, NULL where it is not a valid value of that type."""
+    if type_ == "INTEGER":
+        number = f"TRY_CAST({raw} AS DOUBLE)"
+        return f"CASE WHEN {number} = trunc({number}) THEN TRY_CAST({number} AS INTEGER) END"
+    if type_ == "VARCHAR":
+        return raw
+    return f"TRY_CAST({raw} AS {type_})"
 
 
 def _dedupe(problems: list[Problem]) -> list[Problem]:

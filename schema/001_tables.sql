@@ -8,7 +8,7 @@
 -- * Every data row names its provenance: source_id -> sources (document, locator, verbatim quote).
 -- * Keys are enforced by the importer's set-wise checks (sql/checks/), not by PRIMARY KEY /
 --   FOREIGN KEY declarations: those build per-row indexes that cost 2-4x the import time on the
---   measurement table and do not spill to disk. `registry check` re-verifies them.
+--   measurement table and do not spill to disk.
 -- * The "key:" line of each table comment is the key the checks enforce.
 
 -- key: key
@@ -268,3 +268,24 @@ CREATE TABLE import_log (
     imported_at    TIMESTAMP NOT NULL,
     tool_version   VARCHAR NOT NULL
 );
+
+COMMENT ON TABLE registry_meta IS 'Facts about this registry file: schema version, the tool that made it.';
+COMMENT ON TABLE studies IS 'One row per study: citation, registration, design, setting, follow-up, level (patient or aggregate).';
+COMMENT ON TABLE documents IS 'The documents each study''s facts come from, with DOI and licence.';
+COMMENT ON TABLE sources IS 'Places in a document (table, figure, section) with a short verbatim quote; every row names one.';
+COMMENT ON TABLE field_sources IS 'The source of a single field where one row''s fields come from different places.';
+COMMENT ON TABLE arms IS 'Treatment arms of a study.';
+COMMENT ON TABLE products IS 'Cell products: tissue source, donor type, culture conditions, manufacturer.';
+COMMENT ON TABLE patients IS 'Patients by the paper''s own number: sex, age, weight, severity, care setting.';
+COMMENT ON TABLE doses IS 'Infusions: day, amount and unit (cells/kg or cells), route, duration.';
+COMMENT ON TABLE measurements IS 'Longitudinal values in long format: patient, day, analyte, value as reported and in the canonical unit, context.';
+COMMENT ON TABLE events IS 'Clinical events with their day from the index day (or a range): intubation, extubation, discharge, death...';
+COMMENT ON TABLE durations IS 'Stays a paper gives only as counts: days in hospital, in ICU, intubated.';
+COMMENT ON TABLE adverse_events IS 'Adverse events: term, grade, onset, duration, treatment, relatedness.';
+COMMENT ON TABLE comorbidities IS 'Conditions present before the index day, as reported and coded.';
+COMMENT ON TABLE treatments IS 'Concomitant drugs and procedures, with class, in hospital or after discharge.';
+COMMENT ON TABLE findings IS 'Qualitative statements about one patient: signs, imaging, course.';
+COMMENT ON TABLE study_facts IS 'Statements about a study as a whole, including facts the text ties to no single patient.';
+COMMENT ON TABLE reported_aggregates IS 'The figures each paper reports itself (its Table 1, numbers in its text).';
+COMMENT ON TABLE missing_content IS 'Tables and figures a paper has whose contents the available text does not hold.';
+COMMENT ON TABLE import_log IS 'Every import and replace: package checksum, content hash, row counts, time.';

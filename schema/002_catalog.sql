@@ -113,3 +113,8 @@ INSERT INTO drug_classes VALUES
     ('renal_replacement',  'Renal replacement therapy (procedure)',  NULL),
     ('respiratory_support','Respiratory support (procedure)',        NULL),
     ('other',              'Other',                                  NULL);
+
+COMMENT ON TABLE analytes IS 'Analyte catalog: code, name, LOINC, canonical unit, plausible range.';
+COMMENT ON TABLE unit_conversions IS 'Units each analyte may be reported in and the conversion to its canonical unit.';
+COMMENT ON TABLE event_types IS 'The event codes events.event may use.';
+COMMENT ON TABLE drug_classes IS 'Drug classes for treatments.drug_class, with ATC codes where one exists.';
