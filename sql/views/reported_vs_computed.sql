@@ -2,7 +2,7 @@
 -- Columns:
 --   study_id: the study
 --   variable: what the figure describes (vocabulary in docs/package-format.md)
---   statistic: n, percent, median, mean, min, max, ...
+--   statistic: n, percent, value (the figure every patient shares), median, mean, min, max, ...
 --   reported_value: the figure as the paper reports it
 --   computed_value: the figure recomputed from the rows (NULL when the rows do not settle it)
 --   agrees: true when they agree, false when the rows contradict the paper, NULL when the rows cannot tell
@@ -159,9 +159,11 @@ value_computed AS (
            count(v.low) AS n_values,
            count(*) AS n_rows,
            CASE r.statistic WHEN 'median' THEN median(v.low) WHEN 'mean' THEN avg(v.low)
-                            WHEN 'min' THEN min(v.low) WHEN 'max' THEN max(v.low) END AS low,
+                            WHEN 'min' THEN min(v.low) WHEN 'max' THEN max(v.low)
+                            WHEN 'value' THEN min(v.low) END AS low,
            CASE r.statistic WHEN 'median' THEN median(v.high) WHEN 'mean' THEN avg(v.high)
-                            WHEN 'min' THEN min(v.high) WHEN 'max' THEN max(v.high) END AS high
+                            WHEN 'min' THEN min(v.high) WHEN 'max' THEN max(v.high)
+                            WHEN 'value' THEN max(v.high) END AS high
     FROM patient_values v
     JOIN reported r ON r.study_id = v.study_id AND r.reported_id = v.reported_id
     GROUP BY v.study_id, v.reported_id, r.statistic
@@ -170,7 +172,7 @@ population_size AS (
     SELECT study_id, reported_id, count(*) AS n_patients FROM population GROUP BY study_id, reported_id
 ),
 computed AS (
-    SELECT r.study_id, r.reported_id, r.decimals, r.value, ps.n_patients,
+    SELECT r.study_id, r.reported_id, r.statistic, r.decimals, r.value, ps.n_patients,
            CASE r.statistic
                WHEN 'n' THEN c.k_yes
                WHEN 'percent' THEN 100.0 * c.k_yes / NULLIF(c.n_patients, 0)
@@ -189,11 +191,12 @@ computed AS (
 ),
 compared AS (
     SELECT c.*,
-           power(10, c.decimals) AS scale,
            abs(floor(c.low * power(10, c.decimals) + 0.5) / power(10, c.decimals) - c.value) < 1e-9 AS rounded_match,
            abs(floor(c.low * power(10, c.decimals) + 1e-9) / power(10, c.decimals) - c.value) < 1e-9 AS truncated_match,
            c.value < floor(c.low * power(10, c.decimals) + 1e-9) / power(10, c.decimals) - 1e-9
-             OR c.value > floor(c.high * power(10, c.decimals) + 0.5) / power(10, c.decimals) + 1e-9 AS outside
+             OR c.value > floor(c.high * power(10, c.decimals) + 0.5) / power(10, c.decimals) + 1e-9
+             -- a value every patient shares is contradicted as soon as two patients differ
+             OR (c.statistic = 'value' AND c.low <> c.high) AS outside
     FROM computed c
 )
 SELECT r.study_id,
@@ -207,7 +210,8 @@ SELECT r.study_id,
             ELSE NULL END AS agrees,
        NULLIF(concat_ws('; ',
            r.note,
-           CASE WHEN NOT k.recomputable THEN 'not recomputable from the patient rows'
+           CASE WHEN k.n_patients IS NULL THEN 'no patient rows to recompute from (aggregate-only study)'
+                WHEN NOT k.recomputable THEN 'not recomputable from the patient rows'
                 WHEN k.low IS NULL THEN 'the rows hold no value for this figure' END,
            CASE WHEN k.low <> k.high AND k.k_unknown > 0
                 THEN 'the rows leave ' || CAST(k.k_unknown AS VARCHAR) || ' of '
@@ -215,7 +219,7 @@ SELECT r.study_id,
                 WHEN k.low <> k.high THEN 'the rows give only a range' END,
            CASE WHEN k.low = k.high AND NOT k.rounded_match AND k.truncated_match
                 THEN 'agrees only when truncated, not when rounded' END,
-           CASE WHEN k.n_values IS NOT NULL AND k.n_values < k.n_patients
+           CASE WHEN r.variable = 'age_years' AND k.n_values < k.n_patients
                 THEN 'computed from ' || CAST(k.n_values AS VARCHAR) || ' of '
                      || CAST(k.n_patients AS VARCHAR) || ' patients with a value' END
        ), '') AS note,
