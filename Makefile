@@ -1,5 +1,5 @@
 # Two commands on a fresh machine (see README "Quick start"):
-#   make demo   - set up, build registry.duckdb with the bundled case series, print the main tables
+#   make demo   - set up, build registry.duckdb with the bundled case series, print overview, survival by day, disagreements
 #   make test   - set up and run the test suite (what CI runs, through .ci/run)
 
 PYTHON ?= python3
@@ -19,7 +19,7 @@ $(VENV)/.installed: pyproject.toml
 demo: setup
 	$(BIN)/registry init --force
 	$(BIN)/registry query study_overview --format table
-	$(BIN)/registry query survival_at -p day 28 --format table
+	$(BIN)/registry query survival_at_day --format table
 	$(BIN)/registry query disagreements --format table
 
 test: setup

@@ -173,7 +173,7 @@ def query(ctx: click.Context, name: str, params: tuple[tuple[str, str], ...], fm
     if name not in reg.queries() and name in reg.relations():
         if params:
             raise click.UsageError(f"{name} is a view or table: it takes no parameters")
-        result = reg.sql(f"SELECT * FROM {name}")
+        result = reg.sql(f"SELECT * FROM {name} ORDER BY ALL")  # views have no order of their own
     else:
         result = reg.query(name, **dict(params))
     _emit(result, fmt, out)

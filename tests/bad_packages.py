@@ -169,7 +169,7 @@ CASES = [
     Case("reported-percent-sign", replace("reported_aggregates.csv", "percent,66.6,", "percent,66.6%,"),
          "reported_aggregates.csv, row 8, column value: value must be a number as printed (e.g. 55.5; no % sign or range) (value: '66.6%')"),
     Case("bad-statistic", replace("reported_aggregates.csv", "r-n,n_patients,,,n,", "r-n,n_patients,,,count,"),
-         "reported_aggregates.csv, row 2, column statistic: statistic must be n, percent, median, mean, min, max, sd, q1 or q3 (value: 'count')"),
+         "reported_aggregates.csv, row 2, column statistic: statistic must be n, percent, value, median, mean, min, max, sd, q1 or q3 (value: 'count')"),
     Case("bad-field-source", write_bytes("field_sources.csv", b"table_name,row_key,field,source_id\npatients,1,gender,s-table\n"),
          "field_sources.csv, row 2, column field: table_name and field must name a column of a package table (value: 'patients.gender')"),
     Case("bom-is-fine", reencode("patients.csv", "utf-8-sig", "x", "x"), ""),

@@ -60,3 +60,29 @@ def test_library_does_not_import_the_cli():
     code = "import sys, registry; registry.Registry; print('click' in sys.modules, 'registry.cli' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
+
+
+def test_a_second_writer_gets_a_clear_message_within_a_bounded_wait(demo_registry, monkeypatch):
+    """Another process holds the file open for writing: we wait LOCK_WAIT_SECONDS, then say so."""
+    import subprocess
+    import sys
+    import time
+
+    import registry.core
+    from registry import RegistryLocked
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c", f"import duckdb, sys, time; c = duckdb.connect({str(demo_registry.path)!r}); "
+         "print('ready', flush=True); time.sleep(30)"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        monkeypatch.setattr(registry.core, "LOCK_WAIT_SECONDS", 1.0)
+        started = time.monotonic()
+        with pytest.raises(RegistryLocked, match="the registry is being written by another process; try again"):
+            demo_registry.import_package(demo_registry.path.parent / "nothing")
+        assert time.monotonic() - started < 5
+    finally:
+        holder.kill()
+        holder.wait()
