@@ -263,6 +263,32 @@ def template(path: Path) -> None:
     click.echo(f"template written to {path}: fill in study.yaml and the CSV files, then `registry validate {path}`")
 
 
+@cli.command("change-test")
+@click.argument("study_id")
+@click.argument("analyte")
+@click.argument("day", type=int)
+@click.option("--context", default=None, help="Measurement context (e.g. 'room air') when the analyte was measured in several.")
+@_format_option
+@click.pass_context
+def change_test(ctx: click.Context, study_id: str, analyte: str, day: int, context: str | None, fmt: str | None) -> None:
+    """Paired Wilcoxon signed-rank test of an analyte's change from baseline to DAY.
+
+    Exact for small n (every sign pattern, ties included); says when n is too small to test.
+
+    \b
+    Example:
+      registry change-test perez-2023 resp_rate 4
+      registry change-test perez-2023 spo2 4 --context "room air"
+    """
+    import pyarrow as pa
+
+    from .stats import change_test as run_test
+
+    result = run_test(_open(ctx), study_id, analyte, day, context)
+    table = pa.table({"field": [r[0] for r in result.rows()], "value": ["" if r[1] is None else str(r[1]) for r in result.rows()]})
+    write_result(table, fmt or default_format(sys.stdout), None, sys.stdout)
+
+
 def main() -> None:
     cli(prog_name="registry")
 

@@ -30,25 +30,10 @@ WITH outcomes AS (
     FROM patient_outcomes
     GROUP BY study_id
 ),
-dose_parts AS (
-    SELECT study_id, patient_id, unit, route, duration_min,
-           CAST(floor(log10(amount)) AS INTEGER) AS exponent,
-           amount / power(10, floor(log10(amount))) AS mantissa
-    FROM doses
-),
-dose_text AS (
-    SELECT study_id, patient_id,
-           CASE WHEN mantissa = round(mantissa) THEN CAST(CAST(mantissa AS BIGINT) AS VARCHAR)
-                ELSE CAST(round(mantissa, 2) AS VARCHAR) END
-             || 'x10^' || CAST(exponent AS VARCHAR) || ' ' || unit
-             || coalesce(' ' || route, '')
-             || coalesce(' over ' || CAST(CAST(duration_min AS BIGINT) AS VARCHAR) || ' min', '') AS dose
-    FROM dose_parts
-),
 dose_groups AS (
-    SELECT study_id, dose, count(DISTINCT patient_id) AS n
-    FROM dose_text
-    GROUP BY study_id, dose
+    SELECT study_id, dose_text AS dose, count(DISTINCT patient_id) AS n
+    FROM dose_labels
+    GROUP BY study_id, dose_text
 ),
 doses_by_study AS (
     SELECT study_id,

@@ -1,0 +1,24 @@
+-- adverse_event_summary: Per study, adverse event term and grade: events, patients, and whether the events are infusion-related.
+-- Columns:
+--   study_id: the study
+--   term: the adverse event as reported
+--   severity: CTCAE grade where stated (NULL: not stated)
+--   n_events: events
+--   n_patients: patients with the event
+--   infusion_related: true when the paper states the events as infusion-associated or they began on day 0
+--   infusion_related_basis: stated (the paper says so), onset on day 0 (inferred from timing), or NULL
+--   n_serious: events stated as serious
+--   onset_days: the distinct onset days, from the index day, comma-separated
+CREATE OR REPLACE VIEW adverse_event_summary AS
+SELECT study_id,
+       term,
+       grade AS severity,
+       CAST(count(*) AS BIGINT) AS n_events,
+       CAST(count(DISTINCT patient_id) AS BIGINT) AS n_patients,
+       coalesce(bool_or(infusion_related), false) OR coalesce(bool_or(onset_day = 0), false) AS infusion_related,
+       CASE WHEN coalesce(bool_or(infusion_related), false) THEN 'stated'
+            WHEN coalesce(bool_or(onset_day = 0), false) THEN 'onset on day 0' END AS infusion_related_basis,
+       CAST(count(*) FILTER (WHERE serious) AS BIGINT) AS n_serious,
+       string_agg(DISTINCT CAST(onset_day AS VARCHAR), ', ') AS onset_days
+FROM adverse_events
+GROUP BY study_id, term, grade
