@@ -44,7 +44,7 @@ def test_load_order_follows_dependencies():
 @pytest.mark.parametrize("query", list(QUERIES.values()), ids=list(QUERIES))
 def test_named_query_runs(query, bundled_registry):
     """Every named query runs on the bundled registry with sample parameters."""
-    samples = {"day": 14, "study": "perez-2023", "patient": "004", "analyte": "spo2"}
+    samples = {"day": 14, "study": "perez-2023", "patient": "004", "analyte": "spo2", "by": "cell_source"}
     result = bundled_registry.query(query.name, **{p.name: samples[p.name] for p in query.parameters})
     assert len(result.columns) > 0
 
