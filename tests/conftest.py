@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -15,6 +16,20 @@ from registry.cli import cli
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "tests" / "data" / "packages" / "demo-2024"
 BUNDLED = ROOT / "packages"
+# The seed papers' texts live in the workplace's shared/ folder beside the checkout (not in the
+# repository: their licences differ). CI has them; elsewhere the tests that read them skip.
+SEEDS = Path(os.environ.get("CASEREGISTRY_SEEDS", ROOT.parent / "shared" / "seeds"))
+
+
+def seed_paper(name: str) -> Path:
+    """Path of a seed paper's text; skips the calling module when absent (fails under CI=true)."""
+    path = SEEDS / name
+    if not path.is_file():
+        message = f"seed paper text not available: {path} (set CASEREGISTRY_SEEDS)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message, allow_module_level=True)
+    return path
 
 
 @pytest.fixture

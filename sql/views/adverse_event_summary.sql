@@ -5,7 +5,7 @@
 --   severity: CTCAE grade where stated (NULL: not stated)
 --   n_events: events
 --   n_patients: patients with the event
---   infusion_related: true when the paper states the events as infusion-associated or they began on day 0
+--   infusion_related: true when the paper states the events as infusion-associated or they began on day 0; false when it states they were not; NULL when it says neither
 --   infusion_related_basis: stated (the paper says so), onset on day 0 (inferred from timing), or NULL
 --   n_serious: events stated as serious
 --   onset_days: the distinct onset days, from the index day, comma-separated
@@ -15,7 +15,8 @@ SELECT study_id,
        grade AS severity,
        CAST(count(*) AS BIGINT) AS n_events,
        CAST(count(DISTINCT patient_id) AS BIGINT) AS n_patients,
-       coalesce(bool_or(infusion_related), false) OR coalesce(bool_or(onset_day = 0), false) AS infusion_related,
+       CASE WHEN coalesce(bool_or(infusion_related), false) OR coalesce(bool_or(onset_day = 0), false) THEN true
+            WHEN bool_and(infusion_related = false) THEN false END AS infusion_related,
        CASE WHEN coalesce(bool_or(infusion_related), false) THEN 'stated'
             WHEN coalesce(bool_or(onset_day = 0), false) THEN 'onset on day 0' END AS infusion_related_basis,
        CAST(count(*) FILTER (WHERE serious) AS BIGINT) AS n_serious,

@@ -16,11 +16,13 @@
 --   level: patient (rows per patient) or aggregate (reported figures only)
 --   secondary: figures quoted by another paper rather than reported first-hand
 --   n_patients_reported: the paper's own reported number of patients, where it gives one
+--   n_sex_known: patients whose sex is recorded (n_female counts among these)
 CREATE OR REPLACE VIEW study_overview AS
 WITH outcomes AS (
     SELECT study_id,
            CAST(count(*) AS BIGINT) AS n_patients,
            CAST(count(*) FILTER (WHERE sex = 'F') AS BIGINT) AS n_female,
+           CAST(count(sex) AS BIGINT) AS n_sex_known,
            median(age_years) AS age_median,
            min(age_years) AS age_min,
            max(age_years) AS age_max,
@@ -62,7 +64,8 @@ SELECT s.study_id,
        s.year,
        s.level,
        s.secondary,
-       CAST(r.n_patients_reported AS BIGINT) AS n_patients_reported
+       CAST(r.n_patients_reported AS BIGINT) AS n_patients_reported,
+       coalesce(o.n_sex_known, 0) AS n_sex_known
 FROM studies s
 LEFT JOIN outcomes o ON o.study_id = s.study_id
 LEFT JOIN doses_by_study d ON d.study_id = s.study_id
