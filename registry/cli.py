@@ -263,6 +263,22 @@ def template(path: Path) -> None:
     click.echo(f"template written to {path}: fill in study.yaml and the CSV files, then `registry validate {path}`")
 
 
+@cli.command()
+@click.argument("study_id")
+@_format_option
+@_out_option
+@click.pass_context
+def table1(ctx: click.Context, study_id: str, fmt: str | None, out: Path | None) -> None:
+    """Print a study's "Table 1" (patients, age, sex, comorbidities, treatments...) recomputed from its rows.
+
+    \b
+    Example:
+      registry table1 perez-2023
+      registry table1 perez-2023 --format markdown > table1.md
+    """
+    _emit(_open(ctx).table_one(study_id), fmt, out)
+
+
 @cli.command("change-test")
 @click.argument("study_id")
 @click.argument("analyte")

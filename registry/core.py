@@ -276,6 +276,19 @@ class Registry:
             except duckdb.Error as error:
                 raise QueryError(f"query failed: {str(error).strip().splitlines()[0]}") from None
 
+    def table_one(self, study_id: str) -> QueryResult:
+        """A study's Table 1 recomputed from its rows (view table_one), in reading order."""
+        if study_id not in (known := self.studies()):
+            raise UnknownName(_unknown("study", study_id, known))
+        with self._user() as con:
+            return QueryResult(
+                con.sql(
+                    "SELECT characteristic, level, value_text AS value, statistic, note FROM table_one "
+                    "WHERE study_id = $study ORDER BY sort_order",
+                    params={"study": study_id},
+                ).to_arrow_table()
+            )
+
     def studies(self) -> list[str]:
         with self._read() as con:
             return [r[0] for r in con.execute("SELECT study_id FROM studies ORDER BY study_id").fetchall()]

@@ -37,9 +37,9 @@ CSV_TABLES = (
     "study_facts",
     "reported_aggregates",
     "missing_content",
+    "appraisal",
 )
 STUDY_TABLES = YAML_TABLES + CSV_TABLES
-CATALOG_TABLES = ("analytes", "unit_conversions", "event_types", "drug_classes")
 
 # Columns the importer derives instead of reading them from the package.
 DERIVED_COLUMNS = {"measurements": ("value_canonical",), "reported_aggregates": ("value_text",)}

@@ -289,3 +289,17 @@ COMMENT ON TABLE study_facts IS 'Statements about a study as a whole, including 
 COMMENT ON TABLE reported_aggregates IS 'The figures each paper reports itself (its Table 1, numbers in its text).';
 COMMENT ON TABLE missing_content IS 'Tables and figures a paper has whose contents the available text does not hold.';
 COMMENT ON TABLE import_log IS 'Every import and replace: package checksum, content hash, row counts, time.';
+
+-- key: study_id, item
+-- The study's risk-of-bias appraisal: one answer per item of the JBI Critical Appraisal Checklist
+-- for Case Series (items and questions in the appraisal_items catalog), with who answered and why.
+CREATE TABLE appraisal (
+    study_id    VARCHAR NOT NULL,
+    item        INTEGER NOT NULL,  -- item number in appraisal_items (1-10)
+    answer      VARCHAR NOT NULL,  -- yes | no | unclear | not applicable
+    answered_by VARCHAR NOT NULL,  -- who appraised, e.g. caseregistry curators (from the published text)
+    rationale   VARCHAR NOT NULL,  -- why: what the paper states or leaves out
+    source_id   VARCHAR            -- optional: the place in the paper the answer rests on
+);
+
+COMMENT ON TABLE appraisal IS 'Risk-of-bias appraisal of each study: one answer per item of the JBI checklist for case series, with who answered, why, and the supporting source.';

@@ -118,3 +118,30 @@ COMMENT ON TABLE analytes IS 'Analyte catalog: code, name, LOINC, canonical unit
 COMMENT ON TABLE unit_conversions IS 'Units each analyte may be reported in and the conversion to its canonical unit.';
 COMMENT ON TABLE event_types IS 'The event codes events.event may use.';
 COMMENT ON TABLE drug_classes IS 'Drug classes for treatments.drug_class, with ATC codes where one exists.';
+
+-- key: item
+-- The JBI Critical Appraisal Checklist for Case Series (Munn Z, Barker TH, Moola S, et al.
+-- Methodological quality of case series studies: an introduction to the JBI critical appraisal
+-- tool. JBI Evidence Synthesis 2020;18(10):2127-2133). The questions are quoted as the curators
+-- know the checklist and were compared with a published reproduction of it, not with JBI's own
+-- form: small wording differences from the official checklist are possible. Each item is answered
+-- yes, no, unclear or not applicable (appraisal.answer).
+CREATE TABLE appraisal_items (
+    item     INTEGER NOT NULL,  -- item number on the checklist
+    label    VARCHAR NOT NULL,  -- a short name for tables
+    question VARCHAR NOT NULL   -- the checklist's question
+);
+
+INSERT INTO appraisal_items VALUES
+    (1,  'clear inclusion criteria',             'Were there clear criteria for inclusion in the case series?'),
+    (2,  'condition measured reliably',          'Was the condition measured in a standard, reliable way for all participants included in the case series?'),
+    (3,  'valid identification of the condition', 'Were valid methods used for identification of the condition for all participants included in the case series?'),
+    (4,  'consecutive inclusion',                'Did the case series have consecutive inclusion of participants?'),
+    (5,  'complete inclusion',                   'Did the case series have complete inclusion of participants?'),
+    (6,  'demographics reported',                'Was there clear reporting of the demographics of the participants in the study?'),
+    (7,  'clinical information reported',        'Was there clear reporting of clinical information of the participants?'),
+    (8,  'outcomes reported',                    'Were the outcomes or follow up results of cases clearly reported?'),
+    (9,  'site demographics reported',           'Was there clear reporting of the presenting site(s)/clinic(s) demographic information?'),
+    (10, 'appropriate statistical analysis',     'Was statistical analysis appropriate?');
+
+COMMENT ON TABLE appraisal_items IS 'The 10 items of the JBI Critical Appraisal Checklist for Case Series (Munn et al. 2020), quoted as known to the curators (checked against a published reproduction, not the official form; wording may differ slightly).';

@@ -67,7 +67,7 @@ CASES = [
     Case("missing-patients", remove("patients.csv"),
          "patients.csv: missing required file: a level: patient study needs patients.csv"),
     Case("unknown-file", write_bytes("labs.csv", b"a,b\n"),
-         "labs.csv: unknown file: a package holds adverse_events.csv, comorbidities.csv, doses.csv, durations.csv, "
+         "labs.csv: unknown file: a package holds adverse_events.csv, appraisal.csv, comorbidities.csv, doses.csv, durations.csv, "
          "events.csv, field_sources.csv, findings.csv, measurements.csv, missing_content.csv, patients.csv, "
          "reported_aggregates.csv, sources.csv, study_facts.csv, treatments.csv"),
     Case("yaml-syntax", write_bytes("study.yaml", b"study_id: [unclosed\n"),

@@ -37,5 +37,5 @@ def test_demo_round_trip(demo_registry, empty_registry, tmp_path):
     package = demo_registry.export_package("demo-2024", tmp_path / "demo")
     empty_registry.import_package(package)
     assert study_rows(empty_registry.path, "demo-2024") == study_rows(demo_registry.path, "demo-2024")
-    assert sorted(p.name for p in package.iterdir())[:3] == ["adverse_events.csv", "comorbidities.csv", "doses.csv"]
+    assert sorted(p.name for p in package.iterdir())[:3] == ["adverse_events.csv", "appraisal.csv", "comorbidities.csv"]
     assert DEMO.exists()
