@@ -11,7 +11,7 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import DEMO, rows, run, table_snapshot
+from conftest import run, table_snapshot
 from registry import Registry
 from registry.cli import cli
 
