@@ -305,6 +305,50 @@ def change_test(ctx: click.Context, study_id: str, analyte: str, day: int, conte
     write_result(table, fmt or default_format(sys.stdout), None, sys.stdout)
 
 
+@cli.command()
+@click.argument("study_id", required=False)
+@_format_option
+@click.pass_context
+def history(ctx: click.Context, study_id: str | None, fmt: str | None) -> None:
+    """Show the audit trail: every import, replace, restore and removal, with time, OS user,
+    package checksum, rows added and removed, and whether the version is kept for restore.
+
+    \b
+    Example:
+      registry history
+      registry history perez-2023 --format json
+    """
+    _emit(_open(ctx).history(study_id), fmt, None)
+
+
+@cli.command()
+@click.argument("study_id")
+@click.pass_context
+def remove(ctx: click.Context, study_id: str) -> None:
+    """Remove a study; its last version stays recoverable with `registry restore`.
+
+    \b
+    Example:
+      registry remove demo-2024
+    """
+    removed = _open(ctx).remove(study_id)
+    click.echo(f"{study_id}: removed ({sum(removed.values())} rows); `registry history {study_id}` lists versions to restore")
+
+
+@cli.command()
+@click.argument("study_id")
+@click.option("--version", "version", type=int, required=True, help="The version to bring back (see `registry history`).")
+@click.pass_context
+def restore(ctx: click.Context, study_id: str, version: int) -> None:
+    """Bring back a replaced or removed version of a study; the current one is kept in turn.
+
+    \b
+    Example:
+      registry restore perez-2023 --version 1
+    """
+    click.echo(_open(ctx).restore(study_id, version).summary())
+
+
 def main() -> None:
     cli(prog_name="registry")
 

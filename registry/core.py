@@ -210,6 +210,70 @@ class Registry:
             package = read_package(Path(path), table_columns(con))
             return importer.import_package(con, package, replace=replace, dry_run=dry_run)
 
+    def remove(self, study_id: str) -> dict[str, int]:
+        """Delete a study; its last version stays recoverable with restore(). Returns rows removed."""
+        from . import audit
+
+        with self._write() as con:
+            self._require_study(con, study_id)
+            con.execute("BEGIN TRANSACTION")
+            try:
+                removed = importer.row_counts(con, study_id)
+                audit.archive(con, study_id, "removed")
+                importer.delete_study(con, study_id)
+                audit.record(con, study_id=study_id, action="remove", package="", package_sha256="",
+                             content_hash="", row_counts={}, rows_removed=removed)
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            con.execute("COMMIT")
+            return removed
+
+    def restore(self, study_id: str, version: int) -> ImportResult:
+        """Bring back a replaced or removed version of a study (the current one is kept in turn)."""
+        import tempfile
+
+        from . import audit
+
+        with self._write() as con:
+            with tempfile.TemporaryDirectory() as scratch:
+                folder = audit.unpack(con, study_id, version, Path(scratch) / study_id)
+                if folder is None:
+                    kept = [r[0] for r in con.execute(
+                        "SELECT version FROM study_versions WHERE study_id = ? ORDER BY 1", [study_id]).fetchall()]
+                    listed = ", ".join(map(str, kept)) or "none"
+                    raise UnknownName(
+                        f"no stored version {version} of {study_id} (kept versions: {listed}; see `registry history`)"
+                    )
+                package = read_package(folder, table_columns(con))
+                package.path = Path(f"{study_id}@version{version}")
+                return importer.import_package(con, package, replace=True, log_action="restore")
+
+    def history(self, study_id: str | None = None) -> QueryResult:
+        """The audit trail: every import, replace, restore and removal, and which versions are kept."""
+        with self._read() as con:
+            if study_id is not None:
+                known = [r[0] for r in con.execute("SELECT DISTINCT study_id FROM import_log").fetchall()]
+                if study_id not in known:
+                    raise UnknownName(_unknown("study", study_id, known))
+            return QueryResult(
+                con.sql(
+                    "SELECT l.import_id, l.study_id, l.action, l.version, l.imported_at, l.os_user, "
+                    "l.package_sha256, l.row_counts, l.rows_removed, "
+                    "v.version IS NOT NULL AS version_kept "
+                    "FROM import_log l LEFT JOIN study_versions v "
+                    "ON v.study_id = l.study_id AND v.version = l.version "
+                    "WHERE $study IS NULL OR l.study_id = $study ORDER BY l.import_id",
+                    params={"study": study_id},
+                ).to_arrow_table()
+            )
+
+    @staticmethod
+    def _require_study(con: duckdb.DuckDBPyConnection, study_id: str) -> None:
+        known = [r[0] for r in con.execute("SELECT study_id FROM studies").fetchall()]
+        if study_id not in known:
+            raise UnknownName(_unknown("study", study_id, known))
+
     @staticmethod
     def validate(path: str | os.PathLike[str]) -> ImportResult:
         """Check a package against a scratch in-memory registry: never touches any file."""

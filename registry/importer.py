@@ -14,12 +14,11 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
-from datetime import UTC, datetime
 
 import duckdb
 import sqlglot
 
-from . import __version__, sqlfiles
+from . import audit, sqlfiles
 from .errors import PackageError, Problem, StudyExists
 from .package import CsvFile, Package
 from .schema import CSV_TABLES, DERIVED_COLUMNS, REFERENCES, STUDY_TABLES, YAML_TABLES, Column, table_columns, table_keys
@@ -43,7 +42,7 @@ _TYPE_WORDS = {"INTEGER": "a whole number", "DOUBLE": "a number", "BOOLEAN": "tr
 @dataclass
 class ImportResult:
     study_id: str
-    action: str  # imported | replaced | unchanged | would import | would replace | valid
+    action: str  # imported | replaced | restored | unchanged | would import | would replace | valid
     row_counts: dict[str, int] = field(default_factory=dict)
 
     def summary(self) -> str:
@@ -51,6 +50,7 @@ class ImportResult:
         verbs = {
             "imported": "imported",
             "replaced": "replaced with the new package",
+            "restored": "restored",
             "unchanged": "already holds this content: nothing changed",
             "would import": "is valid and would be imported (dry run: nothing written)",
             "would replace": "is valid and would replace the stored version (dry run: nothing written)",
@@ -68,7 +68,9 @@ class _Rollback(Exception):
 
 
 class _FastPathFailed(Exception):
-    pass
+    def __init__(self, message: str, file: str | None = None):
+        super().__init__(message)
+        self.file = file
 
 
 def sql_string(text: str) -> str:
@@ -81,7 +83,7 @@ def import_package(
     *,
     replace: bool = False,
     dry_run: bool = False,
-    allow_existing: bool = True,
+    log_action: str | None = None,
 ) -> ImportResult:
     """Import `package` in one transaction on `con` (a writable connection)."""
     if package.problems:
@@ -89,7 +91,7 @@ def import_package(
     try:
         con.execute("BEGIN TRANSACTION")
         try:
-            result = _import_in_transaction(con, package, replace=replace, dry_run=dry_run)
+            result = _import_in_transaction(con, package, replace=replace, dry_run=dry_run, log_action=log_action)
         except BaseException:
             con.execute("ROLLBACK")
             raise
@@ -97,27 +99,35 @@ def import_package(
         return result
     except _Rollback as stop:
         return stop.result
-    except _FastPathFailed:
+    except _FastPathFailed as failed:
         problems = diagnose(package)
         if not problems:  # the fast path failed on something the diagnosis does not name
-            problems = [Problem(package.path.name, "the package could not be loaded (engine error)")]
+            problems = [
+                Problem(failed.file or package.study_file, f"could not be loaded (engine error: {_first_line(failed)})")
+            ]
         raise PackageError(str(package.path), problems) from None
 
 
 def _import_in_transaction(
-    con: duckdb.DuckDBPyConnection, package: Package, *, replace: bool, dry_run: bool
+    con: duckdb.DuckDBPyConnection, package: Package, *, replace: bool, dry_run: bool, log_action: str | None
 ) -> ImportResult:
     study_id = package.study_id
     existed = con.execute("SELECT count(*) FROM studies WHERE study_id = ?", [study_id]).fetchone()[0] > 0
+    removed = None
     if existed:
+        removed = row_counts(con, study_id)
+        if replace and not dry_run:
+            audit.archive(con, study_id, "replaced")  # rolled back with the rest if nothing changes
         delete_study(con, study_id)
     columns = _columns(con)
+    loading = package.study_file
     try:
         _insert_metadata(con, package)
         for table, csv_file in package.csv_files.items():
+            loading = csv_file.name
             con.execute(_insert_sql(csv_file, columns[table], study_id))
     except duckdb.Error as error:
-        raise _FastPathFailed(str(error)) from None
+        raise _FastPathFailed(str(error), loading) from None
     if _violations(con, package):
         raise _FastPathFailed("a check failed")
     counts = row_counts(con, study_id)
@@ -137,20 +147,17 @@ def _import_in_transaction(
         action = "replaced"
     if dry_run:
         raise _Rollback(ImportResult(study_id, "would replace" if existed else "would import", counts))
-    next_id = con.execute("SELECT coalesce(max(import_id), 0) + 1 FROM import_log").fetchone()[0]
-    con.execute(
-        "INSERT INTO import_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            next_id,
-            study_id,
-            "replace" if existed else "import",
-            str(package.path),
-            package.sha256,
-            digest,
-            json.dumps(counts, sort_keys=True),
-            datetime.now(UTC).replace(tzinfo=None),
-            __version__,
-        ],
+    if log_action == "restore":
+        action = "restored"
+    audit.record(
+        con,
+        study_id=study_id,
+        action=log_action or ("replace" if existed else "import"),
+        package=str(package.path),
+        package_sha256=package.sha256,
+        content_hash=digest,
+        row_counts=counts,
+        rows_removed=removed,
     )
     return ImportResult(study_id, action, counts)
 
@@ -278,7 +285,7 @@ def _generic_checks(columns: dict[str, list[Column]]) -> Iterator[Check]:
                 present = DERIVED_TEXT.get((table, column.name), quoted)
                 yield Check(table, column.name, "required value is empty",
                             f"SELECT _line, NULL AS value FROM {table} WHERE {present} IS NULL")
-            if column.type == "DOUBLE":
+            if column.type == "DOUBLE" and column.name not in DERIVED_COLUMNS.get(table, ()):
                 yield Check(table, column.name, "must be a finite number (no NaN or infinity)",
                             f"SELECT _line, CAST({quoted} AS VARCHAR) AS value FROM {table} "
                             f"WHERE isnan({quoted}) OR isinf({quoted})")
@@ -310,6 +317,18 @@ def _generic_checks(columns: dict[str, list[Column]]) -> Iterator[Check]:
                         f"'same as row ' || min(_line) AS detail FROM {table} GROUP BY {key_sql} HAVING count(*) > 1")
 
 
+    for table in YAML_TABLES:  # study.yaml's rows: its studies, products and arms name sources too
+        for column in columns[table]:
+            target = REFERENCES.get(column.name)
+            if target and target != table and column.name != "study_id":
+                quoted = f'"{column.name}"'
+                where = "study.yaml" if target in YAML_TABLES else f"{target}.csv"
+                yield Check(table, column.name if table == "studies" else f"{table}.{column.name}",
+                            f"{column.name} does not name a row of {where}",
+                            f"SELECT x._line, x.{quoted} AS value FROM {table} x WHERE x.{quoted} IS NOT NULL "
+                            f"AND NOT EXISTS (SELECT 1 FROM {target} y WHERE y.{quoted} = x.{quoted})")
+
+
 def _all_checks(columns: dict[str, list[Column]]) -> list[Check]:
     checks = list(_generic_checks(columns))
     for sql_file in sqlfiles.load_checks():
@@ -334,6 +353,12 @@ def _cte_prefix(study_id: str, staged: dict[str, str]) -> str:
 
 
 @cache
+def _reads(sql: str) -> frozenset[str]:
+    """The tables a check's query reads."""
+    return frozenset(sqlfiles.referenced_tables(sql))
+
+
+@cache
 def _has_detail(sql: str) -> bool:
     """Whether a check's query returns the optional third column (detail)."""
     return len(sqlglot.parse_one(sql, dialect="duckdb").selects) > 2
@@ -344,9 +369,15 @@ def _violations(
     package: Package,
     staged: dict[str, str] | None = None,
     limit: int = 1,
+    unreadable: frozenset[str] = frozenset(),
 ) -> list[Problem]:
-    """Run every check as one query (one plan, shared scans); at most `limit` rows per check."""
-    checks = _all_checks(_columns(con))
+    """Run every check as one query (one plan, shared scans); at most `limit` rows per check.
+
+    Checks that read a table in `unreadable` (a file that could not be read) are left out: they
+    would report every reference to its rows as a problem of its own."""
+    checks = [c for c in _all_checks(_columns(con)) if not (_reads(c.sql) | {c.table}) & unreadable]
+    if not checks:
+        return []
     branches = []
     for number, check in enumerate(checks):
         detail = "CAST(detail AS VARCHAR)" if _has_detail(check.sql) else "CAST(NULL AS VARCHAR)"
@@ -358,12 +389,17 @@ def _violations(
     problems = []
     for number, line, value, detail in con.execute(sql).fetchall():
         check = checks[number]
+        column = check.column
+        file = _file_name(package, check.table)
+        if check.table == "field_sources" and line is None:
+            # a row without a line is one of study.yaml's field_sources, not a row of field_sources.csv
+            file, column = package.study_file, "field_sources" + (f".{column}" if column else "")
         problems.append(
             Problem(
-                file=_file_name(package, check.table),
+                file=file,
                 rule=check.rule + (f" ({detail})" if detail else ""),
                 row=line,
-                column=check.column,
+                column=column,
                 value=value,
             )
         )
@@ -401,6 +437,10 @@ def diagnose(package: Package, limit: int = 20) -> list[Problem]:
             problems.append(Problem(package.study_file, f"cannot be stored: {_first_line(error)}"))
             return problems
         staged: dict[str, str] = {}
+        records: dict[str, int] = {}  # rows per file, header included
+        unreadable: set[str] = set()
+        read_errors: list[Problem] = []  # lines as DuckDB's CSV reader counts them
+        unparsed: set[tuple[str, int, str]] = set()  # cells that are not a value of their type
         for table, csv_file in package.csv_files.items():
             stage = f"stage_{table}"
             try:
@@ -409,8 +449,10 @@ def diagnose(package: Package, limit: int = 20) -> list[Problem]:
                     f"FROM {_reader(csv_file, all_varchar=True)}"
                 )
             except duckdb.Error as error:
-                problems.append(_csv_error(csv_file, error))
+                read_errors.append(_csv_error(csv_file, error))
+                unreadable.add(table)
                 continue
+            records[csv_file.name] = con.execute(f"SELECT count(*) FROM {stage}").fetchone()[0] + 1
             typed = []
             for column in csv_file.columns:
                 quoted = f'"{column.name}"'
@@ -425,6 +467,7 @@ def diagnose(package: Package, limit: int = 20) -> list[Problem]:
                         f"AND ({expression}) IS NULL ORDER BY _line LIMIT {limit}"
                     ).fetchall():
                         problems.append(Problem(csv_file.name, f"must be {word}", line, column.name, value))
+                        unparsed.add((csv_file.name, line, column.name))
                 typed.append(f"{expression} AS {quoted}")
             derived = DERIVED_SQL.get(table, {})
             inner = f"SELECT _line, {', '.join(typed)} FROM {stage}"
@@ -439,10 +482,87 @@ def diagnose(package: Package, limit: int = 20) -> list[Problem]:
                 staged[table] = f"SELECT {', '.join(parts)} FROM ({inner}) AS src"
             else:
                 staged[table] = inner
-        problems.extend(_violations(con, package, staged=staged, limit=limit))
+            if con.execute(f"SELECT count(*) FROM main.{table}").fetchone()[0]:
+                # rows study.yaml gave (its field_sources) are checked beside the file's rows
+                staged[table] = (
+                    f"SELECT * FROM ({staged[table]}) UNION ALL BY NAME "
+                    f"SELECT CAST(NULL AS BIGINT) AS _line, * EXCLUDE (study_id) FROM main.{table}"
+                )
+        for problem in _violations(con, package, staged=staged, limit=limit, unreadable=frozenset(unreadable)):
+            # a cell that is not a number is also NULL once typed: it is not "empty"
+            if problem.rule == "required value is empty" and (problem.file, problem.row, problem.column) in unparsed:
+                continue
+            problems.append(problem)
     finally:
         con.close()
-    return _dedupe(problems)
+    problems = _file_lines(package, problems, blank_lines_count=False, records=records)
+    read_errors = _file_lines(package, read_errors, blank_lines_count=True)
+    return _dedupe(read_errors + problems)
+
+
+def _file_lines(
+    package: Package, problems: list[Problem], *, blank_lines_count: bool, records: dict[str, int] | None = None
+) -> list[Problem]:
+    """Turn record numbers (header = 1) into the file's line numbers.
+
+    DuckDB numbers records, not lines: a value quoted over several lines is one record, and the
+    staged rows skip blank lines (DuckDB's own error lines count them). `records` holds each
+    file's record count (header included) where known: a file with as many lines as records
+    needs no mapping."""
+    from dataclasses import replace
+
+    wanted: dict[str, set[int]] = {}
+    paths = {f.name: f.path for f in package.csv_files.values()}
+    for problem in problems:
+        if problem.row is not None and problem.row > 1 and problem.file in paths:
+            wanted.setdefault(problem.file, set()).add(problem.row)
+    mapping = {
+        name: _record_lines(paths[name], rows, blank_lines_count, (records or {}).get(name))
+        for name, rows in wanted.items()
+    }
+    return [
+        replace(p, row=mapping[p.file][p.row]) if p.row in mapping.get(p.file, {}) else p
+        for p in problems
+    ]
+
+
+def _record_lines(path, records: set[int], blank_lines_count: bool, record_count: int | None) -> dict[int, int]:
+    """{record number: the line it starts on} for `records` ({} where they are the same).
+
+    Read with Python's CSV reader (which splits records as DuckDB's strict reader does for any
+    file DuckDB read), only up to the last record named; only on the diagnostic path."""
+    import csv
+    import sys
+
+    if record_count is not None:
+        lines, last = 0, b"\n"
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                lines += block.count(b"\n")
+                last = block[-1:]
+        if lines + (last != b"\n") == record_count:
+            return {}
+    mapping: dict[int, int] = {}
+    top = max(records)
+    limit = csv.field_size_limit()
+    csv.field_size_limit(sys.maxsize)
+    try:
+        with open(path, encoding="utf-8-sig", errors="replace", newline="") as handle:
+            reader = csv.reader(handle)
+            record, start = 0, 1
+            for fields in reader:
+                if fields or blank_lines_count:
+                    record += 1
+                    if record in records:
+                        mapping[record] = start
+                    if record >= top:
+                        break
+                start = reader.line_num + 1
+    except csv.Error:
+        pass  # a line Python's reader refuses: the lines found so far stand
+    finally:
+        csv.field_size_limit(limit)
+    return mapping
 
 
 def _typed(raw: str, type_: str) -> str:
@@ -476,15 +596,22 @@ def _csv_error(csv_file: CsvFile, error: duckdb.Error) -> Problem:
     text = str(error)
     match = re.search(r"CSV Error on Line: (\d+)", text)
     line = int(match.group(1)) if match else None
-    lowered = text.lower()
-    if "unicode" in lowered or "utf" in lowered:
+    # DuckDB's message: the line, the original line (the user's text), the reason, then the
+    # reader's options ("quote = ..."); classify on the reason alone
+    reason = text.split("\n\n  file = ")[0]
+    if "Original Line:" in reason:
+        reason = reason.split("Original Line:", 1)[1]
+    lowered = reason.lower()
+    if "maximum line size" in lowered:
+        size = re.search(r"maximum line size of (\d+) bytes", lowered)
+        limit = f"{int(size.group(1)):,} bytes" if size else "the CSV reader's maximum line size"
+        rule = f"line is too long to be a row (longer than {limit})"
+    elif "invalid unicode" in lowered or "not utf-8" in lowered:
         rule = "file is not UTF-8 text: save it as UTF-8 (in Excel: CSV UTF-8)"
-    elif "expected" in lowered and "columns" in lowered or "too many columns" in lowered:
+    elif "expected number of columns" in lowered or "too many columns" in lowered:
         rule = f"row does not have the header's {len(csv_file.header)} columns"
-    elif "quote" in lowered:
+    elif "unterminated quote" in lowered or "quote" in lowered:
         rule = "unterminated or misplaced quote (quote a value that holds a comma with \"...\")"
-    elif "maximum line size" in lowered:
-        rule = "line is too long to be a row (over the CSV reader's maximum line size)"
     else:
         rule = "not valid CSV: " + _first_line(error)
     original = re.search(r"Original Line: (.*)", text)

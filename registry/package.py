@@ -24,6 +24,10 @@ from .schema import CSV_TABLES, Column, package_columns
 STUDY_FILES = ("study.yaml", "study.yml", "study.json", "study.toml")
 STUDY_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
 _HEADER_LIMIT = 1 << 16  # a header line longer than 64 KiB is not a header
+_STUDY_FILE_LIMIT = 1 << 20  # study metadata is a few KiB; a larger file is not a study file
+# Bytes that never occur in CSV text: C0 control characters other than tab, LF and CR, and DEL.
+_CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+_CONTROL = re.compile(b"[" + re.escape(_CONTROL_BYTES) + b"]")
 
 
 @dataclass
@@ -96,17 +100,34 @@ def read_package(path: Path, table_columns: dict[str, list[Column]]) -> Package:
         package.problems.append(Problem("patients.csv", "missing required file: a level: patient study needs patients.csv"))
     if "sources" not in package.csv_files and not any(p.file == "sources.csv" for p in package.problems):
         package.problems.append(Problem("sources.csv", "missing required file: every row names its source in sources.csv"))
-    package.sha256 = _package_digest(path)
+    scanned = {csv_file.path.name for csv_file in package.csv_files.values()}
+    package.sha256 = _package_digest(path, scanned, package.problems)
     return package
 
 
-def _package_digest(path: Path) -> str:
+def _package_digest(path: Path, scanned: set[str] = frozenset(), problems: list[Problem] | None = None) -> str:
+    """SHA-256 of the package's files; files named in `scanned` are also checked, in the same
+    read, for bytes that are never CSV text (NUL and other control characters: binary data)."""
     digest = hashlib.sha256()
     for file in sorted(p for p in path.iterdir() if p.is_file()):
         digest.update(file.name.encode() + b"\0")
+        check = problems is not None and file.name in scanned
+        lines = 0
         with file.open("rb") as handle:
             for block in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(block)
+                if not check:
+                    continue
+                if len(block.translate(None, _CONTROL_BYTES)) != len(block):
+                    found = _CONTROL.search(block)
+                    assert found is not None
+                    row = lines + block.count(b"\n", 0, found.start()) + 1
+                    problems.append(
+                        Problem(file.name, f"binary data, not CSV text: control character 0x{found.group()[0]:02x} "
+                                "(only tab, line breaks and printable text may appear)", row=row)
+                    )
+                    check = False
+                lines += block.count(b"\n")
     return digest.hexdigest()
 
 
@@ -116,6 +137,8 @@ _LISTS = {"documents": "document_id", "products": "product_id", "arms": "arm_id"
 
 
 def _load_study_file(path: Path) -> Any:
+    if path.stat().st_size > _STUDY_FILE_LIMIT:
+        raise _TooLarge
     text = path.read_bytes().decode("utf-8-sig")
     if path.suffix == ".json":
         return json.loads(text)
@@ -128,8 +151,14 @@ def _read_study(package: Package, path: Path, table_columns: dict[str, list[Colu
     name = path.name
     try:
         data = _load_study_file(path)
+    except _TooLarge:
+        package.problems.append(Problem(name, "file is larger than 1 MiB: it holds the study metadata only"))
+        return
     except UnicodeDecodeError:
         package.problems.append(Problem(name, "file is not UTF-8 text: save it as UTF-8"))
+        return
+    except RecursionError:
+        package.problems.append(Problem(name, "cannot be parsed: nested too deeply"))
         return
     except (yaml.YAMLError, json.JSONDecodeError, tomllib.TOMLDecodeError) as error:
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
@@ -139,8 +168,9 @@ def _read_study(package: Package, path: Path, table_columns: dict[str, list[Colu
         package.problems.append(Problem(name, "must be a mapping of study fields (study_id: ..., title: ...)"))
         return
     data = dict(data)
-    if isinstance(data.get("authors"), list):
-        data["authors"] = "; ".join(str(a) for a in data["authors"])
+    authors = data.get("authors")
+    if isinstance(authors, list) and all(_is_scalar(a) for a in authors):
+        data["authors"] = "; ".join(str(a) for a in authors)
     lists = {key: data.pop(key, None) for key in _LISTS}
     field_sources = data.pop("field_sources", None)
     package.study = _record(package, name, "", data, table_columns["studies"], defaults={"secondary": False})
@@ -154,6 +184,11 @@ def _read_study(package: Package, path: Path, table_columns: dict[str, list[Colu
                     package.problems.append(
                         Problem(name, "field_sources names a study field that does not exist", column=f"field_sources.{key}", value=str(key))
                     )
+                if not _is_scalar(source) or source is None:
+                    package.problems.append(
+                        Problem(name, "must name one source id", column=f"field_sources.{key}", value=_shown(source))
+                    )
+                    continue
                 package.field_sources[str(key)] = str(source)
     for key, id_column in _LISTS.items():
         items = lists[key]
@@ -202,7 +237,7 @@ def _record(
         converted = _convert(value, column.type)
         if converted is _INVALID:
             package.problems.append(
-                Problem(file, f"must be of type {column.type}", column=f"{prefix}{key}", value=str(value))
+                Problem(file, f"must be of type {column.type}", column=f"{prefix}{key}", value=_shown(value))
             )
             continue
         row[column.name] = converted
@@ -213,6 +248,26 @@ def _record(
 
 
 _INVALID = object()
+_INT32 = (-(1 << 31), (1 << 31) - 1)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _is_scalar(value: Any) -> bool:
+    return not isinstance(value, (dict, list, tuple, set))
+
+
+def _shown(value: Any) -> str:
+    """A value as shown in a problem: bounded, even for a nested (or alias-bomb) YAML structure."""
+    if _is_scalar(value):
+        return str(value)
+    import reprlib
+
+    shortener = reprlib.Repr()
+    shortener.maxlevel, shortener.maxlist, shortener.maxdict, shortener.maxstring = 2, 4, 4, 40
+    return shortener.repr(value)
 
 
 def _convert(value: Any, type_: str) -> Any:
@@ -222,9 +277,10 @@ def _convert(value: Any, type_: str) -> Any:
         if isinstance(value, bool) or not isinstance(value, (int, str)):
             return _INVALID
         try:
-            return int(value)
+            number = int(value)
         except ValueError:
             return _INVALID
+        return number if _INT32[0] <= number <= _INT32[1] else _INVALID
     if type_ == "DOUBLE":
         try:
             number = float(value)
@@ -253,7 +309,7 @@ def _read_header(package: Package, path: Path, table: str, table_columns: list[C
         return
     with path.open("rb") as handle:
         head = handle.read(_HEADER_LIMIT + 1)
-    if not head.strip():
+    if not head.removeprefix(b"\xef\xbb\xbf").strip():
         package.problems.append(Problem(name, "file is empty: it needs at least a header row with the column names"))
         return
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -291,7 +347,7 @@ def _read_header(package: Package, path: Path, table: str, table_columns: list[C
             rule += f"; {name} has: {', '.join(c.name for c in columns)}"
             package.problems.append(Problem(name, rule, row=1, column=column or f"#{position}"))
             bad = True
-    for duplicate in sorted({h for h in header if header.count(h) > 1}):
+    for duplicate in sorted({h for h in header if header.count(h) > 1 and h}):  # empty names: unknown above
         package.problems.append(Problem(name, "column appears twice in the header", row=1, column=duplicate))
         bad = True
     for column in columns:

@@ -260,13 +260,28 @@ CREATE TABLE missing_content (
 CREATE TABLE import_log (
     import_id      INTEGER NOT NULL,
     study_id       VARCHAR NOT NULL,
-    action         VARCHAR NOT NULL,  -- import | replace
-    package        VARCHAR NOT NULL,  -- path as given
+    action         VARCHAR NOT NULL,  -- import | replace | restore | remove
+    package        VARCHAR NOT NULL,  -- path as given ('' for a removal)
     package_sha256 VARCHAR NOT NULL,  -- of the package files' bytes
     content_hash   VARCHAR NOT NULL,  -- of the normalised rows; equal content = no-op re-import
-    row_counts     VARCHAR NOT NULL,  -- JSON: table -> rows
+    row_counts     VARCHAR NOT NULL,  -- JSON: table -> rows added
     imported_at    TIMESTAMP NOT NULL,
-    tool_version   VARCHAR NOT NULL
+    tool_version   VARCHAR NOT NULL,
+    version        INTEGER,           -- the study's version this entry created (NULL for a removal)
+    os_user        VARCHAR,           -- who ran it
+    rows_removed   VARCHAR            -- JSON: table -> rows removed (replace, restore, remove)
+);
+
+-- key: study_id, version
+-- Every version of a study that a replace or removal superseded, as the package it was, so that
+-- `registry restore STUDY_ID --version N` can bring it back.
+CREATE TABLE study_versions (
+    study_id    VARCHAR NOT NULL,
+    version     INTEGER NOT NULL,
+    archived_at TIMESTAMP NOT NULL,
+    reason      VARCHAR NOT NULL,  -- replaced | removed
+    package_zip BLOB NOT NULL,     -- the study exported as a package (study.yaml + CSVs), zipped
+    sha256      VARCHAR NOT NULL   -- of package_zip
 );
 
 COMMENT ON TABLE registry_meta IS 'Facts about this registry file: schema version, the tool that made it.';
@@ -288,7 +303,8 @@ COMMENT ON TABLE findings IS 'Qualitative statements about one patient: signs, i
 COMMENT ON TABLE study_facts IS 'Statements about a study as a whole, including facts the text ties to no single patient.';
 COMMENT ON TABLE reported_aggregates IS 'The figures each paper reports itself (its Table 1, numbers in its text).';
 COMMENT ON TABLE missing_content IS 'Tables and figures a paper has whose contents the available text does not hold.';
-COMMENT ON TABLE import_log IS 'Every import and replace: package checksum, content hash, row counts, time.';
+COMMENT ON TABLE import_log IS 'Audit trail: every import, replace, restore and removal: time, OS user, package checksum, rows added and removed.';
+COMMENT ON TABLE study_versions IS 'Superseded versions of each study, kept as zipped packages so that any can be restored.';
 
 -- key: study_id, item
 -- The study's risk-of-bias appraisal: one answer per item of the JBI Critical Appraisal Checklist

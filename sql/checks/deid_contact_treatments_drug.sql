@@ -1,0 +1,11 @@
+-- deid_contact_treatments_drug: contact details (an email address or phone number) identify the patient: remove them from the text
+-- File: treatments.csv
+-- Column: drug
+-- Notes:
+--   De-identification guard: an email address, a phone number in international (+44 ...),
+--   area-code ((555) 123-4567) or North American (555-123-4567) form, or one labelled
+--   tel/phone/mobile/fax. The detail shows the text that matched.
+SELECT _line, "drug" AS value,
+       'found ' || regexp_extract("drug", '[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}|(?i:\b(tel|phone|telephone|mobile|cell|fax)\b)\.?:?\s*\+?\(?\d[\d\s().-]{4,}\d|\+\d{1,3}[\s.-]?\(?\d{1,4}\)?[\s.-]?\d{3,4}[\s.-]?\d{3,4}|\(\d{2,4}\)\s?\d{3,4}[\s.-]?\d{3,4}|\b\d{3}[.-]\d{3}[.-]\d{4}\b') AS detail
+FROM treatments
+WHERE regexp_matches("drug", '[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}|(?i:\b(tel|phone|telephone|mobile|cell|fax)\b)\.?:?\s*\+?\(?\d[\d\s().-]{4,}\d|\+\d{1,3}[\s.-]?\(?\d{1,4}\)?[\s.-]?\d{3,4}[\s.-]?\d{3,4}|\(\d{2,4}\)\s?\d{3,4}[\s.-]?\d{3,4}|\b\d{3}[.-]\d{3}[.-]\d{4}\b')
