@@ -358,10 +358,15 @@ def _reads(sql: str) -> frozenset[str]:
     return frozenset(sqlfiles.referenced_tables(sql))
 
 
+# Columns a check may return besides _line and value: a detail for the message, and the file and
+# column a row comes from when one check scans several tables (e.g. every free-text column).
+_OPTIONAL_OUTPUTS = ("detail", "file_name", "column_name")
+
+
 @cache
-def _has_detail(sql: str) -> bool:
-    """Whether a check's query returns the optional third column (detail)."""
-    return len(sqlglot.parse_one(sql, dialect="duckdb").selects) > 2
+def _outputs(sql: str) -> frozenset[str]:
+    """The names of a check query's output columns."""
+    return frozenset(e.alias_or_name for e in sqlglot.parse_one(sql, dialect="duckdb").selects)
 
 
 def _violations(
@@ -380,17 +385,21 @@ def _violations(
         return []
     branches = []
     for number, check in enumerate(checks):
-        detail = "CAST(detail AS VARCHAR)" if _has_detail(check.sql) else "CAST(NULL AS VARCHAR)"
+        outputs = _outputs(check.sql)
+        optional = ", ".join(
+            f"CAST({name} AS VARCHAR) AS {name}" if name in outputs else f"CAST(NULL AS VARCHAR) AS {name}"
+            for name in _OPTIONAL_OUTPUTS
+        )
         branches.append(
             f"(SELECT {number} AS check_no, CAST(_line AS BIGINT) AS line, CAST(value AS VARCHAR) AS value, "
-            f"{detail} AS detail FROM ({check.sql}) LIMIT {limit})"
+            f"{optional} FROM ({check.sql}) LIMIT {limit})"
         )
     sql = _cte_prefix(package.study_id, staged or {}) + "SELECT * FROM (" + "\nUNION ALL\n".join(branches) + ") ORDER BY check_no, line"
     problems = []
-    for number, line, value, detail in con.execute(sql).fetchall():
+    for number, line, value, detail, file_name, column_name in con.execute(sql).fetchall():
         check = checks[number]
-        column = check.column
-        file = _file_name(package, check.table)
+        column = column_name or check.column
+        file = file_name or _file_name(package, check.table)
         if check.table == "field_sources" and line is None:
             # a row without a line is one of study.yaml's field_sources, not a row of field_sources.csv
             file, column = package.study_file, "field_sources" + (f".{column}" if column else "")
