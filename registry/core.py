@@ -14,7 +14,7 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,17 +24,18 @@ import duckdb
 import pyarrow as pa
 
 from . import guard, importer, resources, sqlfiles
+from . import upgrade as schema_upgrade
 from .errors import (
     NoRegistry,
     QueryError,
     RegistryError,
     RegistryExists,
     RegistryLocked,
-    SchemaVersionError,
     UnknownName,
 )
 from .importer import ImportResult, sql_string
 from .package import read_package
+from .progress import Progress
 from .schema import SCHEMA_VERSION, table_columns
 
 DEFAULT_DB = "registry.duckdb"
@@ -94,12 +95,15 @@ def create_views(con: duckdb.DuckDBPyConnection) -> None:
 class Registry:
     """A registry file. Reading methods open read-only connections; writers take the file's lock."""
 
-    def __init__(self, path: str | os.PathLike[str] = DEFAULT_DB):
+    def __init__(self, path: str | os.PathLike[str] = DEFAULT_DB, *, notify: Callable[[str], None] | None = None):
         self.path = Path(path)
+        # told when a writing method upgrades an older registry (the CLI prints it to stderr)
+        self.notify = notify
+        self.upgraded: schema_upgrade.Upgraded | None = None
         if not self.path.exists():
             raise NoRegistry(f"no registry at {self.path}: create one with `registry init`")
-        with self._read() as con:
-            self._check_version(con)
+        with self._read(check=False) as con:
+            self._check_version(con, writing=True)  # an older one is upgraded by the first write
 
     # ---- creating ------------------------------------------------------------------------------
 
@@ -152,9 +156,11 @@ class Registry:
     # ---- connections ---------------------------------------------------------------------------
 
     @contextmanager
-    def _read(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def _read(self, check: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
         con = _connect(self.path, read_only=True)
         try:
+            if check:
+                self._check_version(con)
             yield con
         finally:
             con.close()
@@ -163,7 +169,7 @@ class Registry:
     def _write(self) -> Iterator[duckdb.DuckDBPyConnection]:
         con = _connect(self.path, read_only=False)
         try:
-            self._check_version(con)
+            self._upgrade(con)
             yield con
         finally:
             con.close()
@@ -183,32 +189,47 @@ class Registry:
                     ) from None
                 time.sleep(0.1)
         try:
+            self._check_version(con)
             yield con
         finally:
             con.close()
 
-    def _check_version(self, con: duckdb.DuckDBPyConnection) -> None:
+    def _check_version(self, con: duckdb.DuckDBPyConnection, *, writing: bool = False) -> int:
+        """Refuse a newer schema version; refuse an older one too unless about to write (upgrade)."""
+        version = schema_upgrade.schema_version(con, self.path)
+        schema_upgrade.refuse_newer(version, self.path)
+        if not writing:
+            schema_upgrade.refuse_older(version, self.path)
+        return version
+
+    def _upgrade(self, con: duckdb.DuckDBPyConnection) -> None:
+        """A writing command on an older registry upgrades it first (backup, one transaction)."""
+        done = schema_upgrade.upgrade(con, self.path)
+        if done is not None:
+            self.upgraded = done
+            if self.notify is not None:
+                self.notify(done.summary())
+
+    def upgrade(self) -> schema_upgrade.Upgraded | None:
+        """Bring an older registry to this schema version (a backup copy is written first);
+        None when it is at this version already."""
+        con = _connect(self.path, read_only=False)
         try:
-            row = con.execute("SELECT value FROM registry_meta WHERE key = 'schema_version'").fetchone()
-        except duckdb.CatalogException:
-            raise NoRegistry(f"{self.path} is a DuckDB file but not a registry (no registry_meta table)") from None
-        version = int(row[0]) if row else 0
-        if version > SCHEMA_VERSION:
-            raise SchemaVersionError(
-                f"{self.path} was made by a newer caseregistry (schema version {version}; this one "
-                f"reads version {SCHEMA_VERSION}): upgrade caseregistry to use it"
-            )
-        if version < SCHEMA_VERSION:
-            raise SchemaVersionError(
-                f"{self.path} has schema version {version}; this caseregistry needs {SCHEMA_VERSION}"
-            )
+            self._upgrade(con)
+        finally:
+            con.close()
+        return self.upgraded
 
     # ---- importing -----------------------------------------------------------------------------
 
-    def import_package(self, path: str | os.PathLike[str], *, replace: bool = False, dry_run: bool = False) -> ImportResult:
-        with self._write() as con:
-            package = read_package(Path(path), table_columns(con))
-            return importer.import_package(con, package, replace=replace, dry_run=dry_run)
+    def import_package(
+        self, path: str | os.PathLike[str], *, replace: bool = False, dry_run: bool = False, progress: Progress | None = None
+    ) -> ImportResult:
+        """`progress(done, total, what)` is called before each step (see registry.progress)."""
+        from . import workbook  # a directory, or an Excel workbook (.xlsx)
+
+        with self._write() as con, workbook.open_package(path, table_columns(con)) as package:
+            return importer.import_package(con, package, replace=replace, dry_run=dry_run, progress=progress)
 
     def remove(self, study_id: str) -> dict[str, int]:
         """Delete a study; its last version stays recoverable with restore(). Returns rows removed."""
@@ -281,8 +302,10 @@ class Registry:
         try:
             for schema_file in resources.schema_files():
                 con.execute(schema_file.read_text(encoding="utf-8"))
-            package = read_package(Path(path), table_columns(con))
-            result = importer.import_package(con, package, dry_run=True)
+            from . import workbook  # a directory, or an Excel workbook (.xlsx)
+
+            with workbook.open_package(path, table_columns(con)) as package:
+                result = importer.import_package(con, package, dry_run=True)
             return ImportResult(result.study_id, "valid", result.row_counts)
         finally:
             con.close()
@@ -357,6 +380,13 @@ class Registry:
         with self._read() as con:
             return [r[0] for r in con.execute("SELECT study_id FROM studies ORDER BY study_id").fetchall()]
 
+    def check(self) -> list[str]:
+        """The registry's integrity check (registry/integrity.py): one line per problem, [] when whole."""
+        from . import integrity
+
+        with self._read() as con:
+            return integrity.check(con)
+
     # ---- exporting -----------------------------------------------------------------------------
 
     def export(
@@ -366,6 +396,7 @@ class Registry:
         *,
         tables: bool = False,
         fmt: str = "parquet",
+        progress: Progress | None = None,
     ) -> dict[str, Any]:
         """Write views (default), the named relations, or every base table to `out`, one file each,
         plus manifest.json (rows, column types, SHA-256 per file). Each file is written under a
@@ -384,13 +415,16 @@ class Registry:
         options = "FORMAT parquet, COMPRESSION zstd" if fmt == "parquet" else "FORMAT csv, HEADER true"
         manifest: dict[str, Any] = {"format": fmt, "registry": str(self.path), "files": {}}
         with self._read() as con:
-            for name in chosen:
+            con.execute(f"SET memory_limit = '{importer.MEMORY_LIMIT}'")  # large views spill instead of growing
+            for number, name in enumerate(chosen):
+                if progress:
+                    progress(number, len(chosen), name)
                 target = out / f"{name}.{fmt}"
                 partial = out / f".{name}.{fmt}.partial"
-                con.execute(f"COPY (SELECT * FROM {name}) TO {sql_string(str(partial))} ({options})")
+                # COPY returns the rows it wrote: counting the view again would compute it twice
+                rows = con.execute(f"COPY (SELECT * FROM {name}) TO {sql_string(str(partial))} ({options})").fetchone()[0]
                 os.replace(partial, target)
                 described = con.execute(f"DESCRIBE SELECT * FROM {name}").fetchall()
-                rows = con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
                 manifest["files"][target.name] = {
                     "relation": name,
                     "kind": kinds[name],
@@ -404,13 +438,17 @@ class Registry:
         return manifest
 
     def export_package(self, study_id: str, out: str | os.PathLike[str]) -> Path:
-        """Write one study back out as a case-series package directory."""
+        """Write one study back out as a case-series package directory (or a .xlsx workbook)."""
         from . import package_writer
 
         with self._read() as con:
             known = [r[0] for r in con.execute("SELECT study_id FROM studies").fetchall()]
             if study_id not in known:
                 raise UnknownName(_unknown("study", study_id, known))
+            if Path(out).suffix.lower() == ".xlsx":  # one Excel workbook instead of a directory
+                from . import workbook
+
+                return workbook.write_workbook(con, study_id, Path(out))
             return package_writer.write_package(con, study_id, Path(out))
 
     def schema_sql(self, dialect: str = "duckdb") -> str:

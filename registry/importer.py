@@ -1,16 +1,18 @@
 """Import a case-series package: all or nothing, validated set-wise in SQL.
 
 The fast path writes each CSV once, straight from DuckDB's typed CSV reader into the registry's
-tables inside the import's transaction, then runs every check (sql/checks/*.sql and the generic
-ones below) as set queries over the rows just written. Only when something fails does the slow,
-diagnostic path run: it re-reads the files as text with line numbers, so that every problem can
-be reported with its file, row, column and value. Either way a failure rolls everything back.
+tables inside the import's transaction, then asks whether any check (sql/checks/*.sql and the
+generic ones below) fails on the rows just written, with set queries (`_any_violation`). Only when
+something fails does the slow, diagnostic path run: it re-reads the files as text with line
+numbers and runs every check as written, so that every problem can be reported with its file,
+row, column and value. Either way a failure rolls everything back.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
@@ -21,8 +23,23 @@ import sqlglot
 from . import audit, sqlfiles
 from .errors import PackageError, Problem, StudyExists
 from .package import CsvFile, Package
-from .schema import CSV_TABLES, DERIVED_COLUMNS, REFERENCES, STUDY_TABLES, YAML_TABLES, Column, table_columns, table_keys
+from .progress import Progress
+from .schema import (
+    ADDED_COLUMNS,
+    CSV_TABLES,
+    DERIVED_COLUMNS,
+    REFERENCES,
+    STUDY_TABLES,
+    YAML_TABLES,
+    Column,
+    table_columns,
+    table_keys,
+)
 
+# DuckDB's buffer limit for imports and exports: beyond it sorts, hash tables and uncommitted rows
+# spill to disk, so memory stays bounded at any size (DuckDB's default is 80% of RAM; a 1M-patient
+# import without a limit had reached 5.7 GB and was still growing).
+MEMORY_LIMIT = "1GB"
 DAY_COLUMNS = ("day", "day_min", "day_max", "onset_day", "start_day", "end_day")
 DAY_WINDOW = (-365, 3650)
 
@@ -36,6 +53,10 @@ DERIVED_SQL = {
 }
 # The text a converted column was read from, for the required check.
 DERIVED_TEXT = {("reported_aggregates", "value"): "value_text"}
+# How to write what a user put in a number column instead: "90+" or ">89" as an age.
+_TYPE_HINTS = {
+    ("patients", "age_years"): "; for a patient aged 90 or older leave age_years empty and set age_90_plus to true",
+}
 _TYPE_WORDS = {"INTEGER": "a whole number", "DOUBLE": "a number", "BOOLEAN": "true or false (or yes/no, 1/0)"}
 
 
@@ -84,22 +105,32 @@ def import_package(
     replace: bool = False,
     dry_run: bool = False,
     log_action: str | None = None,
+    progress: Progress | None = None,
 ) -> ImportResult:
-    """Import `package` in one transaction on `con` (a writable connection)."""
+    """Import `package` in one transaction on `con` (a writable connection).
+
+    `progress(done, total, what)` is called before each step (see registry.progress)."""
     if package.problems:
         raise PackageError(str(package.path), package.problems)
+    steps = len(package.csv_files) + 3  # study.yaml, each file, checks, commit
+    report = progress or (lambda done, total, what: None)
+    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     try:
         con.execute("BEGIN TRANSACTION")
         try:
-            result = _import_in_transaction(con, package, replace=replace, dry_run=dry_run, log_action=log_action)
+            result = _import_in_transaction(con, package, replace=replace, dry_run=dry_run, log_action=log_action,
+                                            report=report)
         except BaseException:
             con.execute("ROLLBACK")
             raise
+        report(steps - 1, steps, "commit")
         con.execute("COMMIT")
+        report(steps, steps, "done")
         return result
     except _Rollback as stop:
         return stop.result
     except _FastPathFailed as failed:
+        report(steps - 1, steps, "a check failed: finding every problem")
         problems = diagnose(package)
         if not problems:  # the fast path failed on something the diagnosis does not name
             problems = [
@@ -109,7 +140,8 @@ def import_package(
 
 
 def _import_in_transaction(
-    con: duckdb.DuckDBPyConnection, package: Package, *, replace: bool, dry_run: bool, log_action: str | None
+    con: duckdb.DuckDBPyConnection, package: Package, *, replace: bool, dry_run: bool, log_action: str | None,
+    report: Progress,
 ) -> ImportResult:
     study_id = package.study_id
     existed = con.execute("SELECT count(*) FROM studies WHERE study_id = ?", [study_id]).fetchone()[0] > 0
@@ -121,14 +153,18 @@ def _import_in_transaction(
         delete_study(con, study_id)
     columns = _columns(con)
     loading = package.study_file
+    steps = len(package.csv_files) + 3
     try:
+        report(0, steps, package.study_file)
         _insert_metadata(con, package)
-        for table, csv_file in package.csv_files.items():
+        for number, (table, csv_file) in enumerate(package.csv_files.items(), start=1):
             loading = csv_file.name
+            report(number, steps, csv_file.name)
             con.execute(_insert_sql(csv_file, columns[table], study_id))
     except duckdb.Error as error:
         raise _FastPathFailed(str(error), loading) from None
-    if _violations(con, package):
+    report(steps - 2, steps, "checks")
+    if _any_violation(con, study_id):
         raise _FastPathFailed("a check failed")
     counts = row_counts(con, study_id)
     digest = content_hash(con, study_id)
@@ -179,11 +215,17 @@ def content_hash(con: duckdb.DuckDBPyConnection, study_id: str) -> str:
     columns = _columns(con)
     parts = []
     for table in STUDY_TABLES:
-        names = ", ".join(f'"{c.name}"' for c in columns[table] if c.name != "study_id")
+        added = ADDED_COLUMNS.get(table, ())
+        names = ", ".join(f'"{c.name}"' for c in columns[table] if c.name != "study_id" and c.name not in added)
         parts.append(
             f"SELECT '{table}', count(*), coalesce(sum(hash({names})), 0)::VARCHAR "
             f"FROM {table} WHERE study_id = {sql_string(study_id)}"
         )
+        for column in added:  # a part of its own, and none while no row sets it (see schema.py)
+            parts.append(
+                f"SELECT '{table}.{column}', count(\"{column}\"), coalesce(sum(hash(\"{column}\")), 0)::VARCHAR "
+                f"FROM {table} WHERE study_id = {sql_string(study_id)} HAVING count(\"{column}\") > 0"
+            )
     rows = sorted(con.execute(" UNION ALL ".join(parts)).fetchall())
     return hashlib.sha256(json.dumps(rows).encode()).hexdigest()
 
@@ -268,6 +310,10 @@ class Check:
     column: str | None
     rule: str
     sql: str  # returns _line, value and optionally detail
+    # For the fast path, which only asks whether anything fails: a predicate over one row of
+    # `table` (a row fails when it is true), or "key" for a duplicate-key check.
+    where: str | None = None
+    key: tuple[str, ...] = ()
 
 
 def _generic_checks(columns: dict[str, list[Column]]) -> Iterator[Check]:
@@ -284,17 +330,20 @@ def _generic_checks(columns: dict[str, list[Column]]) -> Iterator[Check]:
                 # a column read as text and converted (reported value) is empty when its text is
                 present = DERIVED_TEXT.get((table, column.name), quoted)
                 yield Check(table, column.name, "required value is empty",
-                            f"SELECT _line, NULL AS value FROM {table} WHERE {present} IS NULL")
+                            f"SELECT _line, NULL AS value FROM {table} WHERE {present} IS NULL",
+                            where=f"{present} IS NULL")
             if column.type == "DOUBLE" and column.name not in DERIVED_COLUMNS.get(table, ()):
                 yield Check(table, column.name, "must be a finite number (no NaN or infinity)",
                             f"SELECT _line, CAST({quoted} AS VARCHAR) AS value FROM {table} "
-                            f"WHERE isnan({quoted}) OR isinf({quoted})")
+                            f"WHERE isnan({quoted}) OR isinf({quoted})",
+                            where=f"isnan({quoted}) OR isinf({quoted})")
             if column.name in DAY_COLUMNS:
                 low, high = DAY_WINDOW
                 yield Check(table, column.name,
                             f"day outside the plausible window {low} to {high} (days from the index day)",
                             f"SELECT _line, CAST({quoted} AS VARCHAR) AS value FROM {table} "
-                            f"WHERE {quoted} < {low} OR {quoted} > {high}")
+                            f"WHERE {quoted} < {low} OR {quoted} > {high}",
+                            where=f"{quoted} < {low} OR {quoted} > {high}")
             target = REFERENCES.get(column.name)
             if target and target != table:
                 where = "study.yaml" if target in YAML_TABLES else f"{target}.csv"
@@ -303,18 +352,21 @@ def _generic_checks(columns: dict[str, list[Column]]) -> Iterator[Check]:
                             f"AND NOT EXISTS (SELECT 1 FROM {target} y WHERE y.{quoted} = x.{quoted})")
         if {"day_min", "day_max"} <= names:
             yield Check(table, "day_min", "day_min is after day_max",
-                        f"SELECT _line, day_min || ' > ' || day_max AS value FROM {table} WHERE day_min > day_max")
+                        f"SELECT _line, day_min || ' > ' || day_max AS value FROM {table} WHERE day_min > day_max",
+                        where="day_min > day_max")
         if {"day", "day_min", "day_max"} <= names:
             yield Check(table, "day", "day lies outside day_min..day_max",
                         f"SELECT _line, CAST(day AS VARCHAR) AS value FROM {table} "
-                        "WHERE day < day_min OR day > day_max")
+                        "WHERE day < day_min OR day > day_max",
+                        where="day < day_min OR day > day_max")
         key = [k for k in keys.get(table, ()) if k != "study_id"]
         if key:
             key_sql = ", ".join(f'"{k}"' for k in key)
             shown = " || ' / ' || ".join(f"coalesce(CAST(\"{k}\" AS VARCHAR), '')" for k in key)
             yield Check(table, None, f"duplicate row: another row has the same {', '.join(key)}",
                         f"SELECT max(_line) AS _line, any_value({shown}) AS value, "
-                        f"'same as row ' || min(_line) AS detail FROM {table} GROUP BY {key_sql} HAVING count(*) > 1")
+                        f"'same as row ' || min(_line) AS detail FROM {table} GROUP BY {key_sql} HAVING count(*) > 1",
+                        key=tuple(key))
 
 
     for table in YAML_TABLES:  # study.yaml's rows: its studies, products and arms name sources too
@@ -338,10 +390,14 @@ def _all_checks(columns: dict[str, list[Column]]) -> list[Check]:
     return checks
 
 
-def _cte_prefix(study_id: str, staged: dict[str, str]) -> str:
-    """CTEs named after the tables, so that each check reads this package's rows only."""
+def _cte_prefix(study_id: str, staged: dict[str, str], only: frozenset[str] | None = None) -> str:
+    """CTEs named after the tables, so that each check reads this package's rows only.
+
+    `only`: the tables a query reads (binding unused CTEs costs planning time)."""
     ctes = []
     for table in STUDY_TABLES:
+        if only is not None and table not in only:
+            continue
         if table in staged:
             ctes.append(f"{table} AS ({staged[table]})")
         else:
@@ -349,7 +405,49 @@ def _cte_prefix(study_id: str, staged: dict[str, str]) -> str:
                 f"{table} AS (SELECT CAST(NULL AS BIGINT) AS _line, * EXCLUDE (study_id) "
                 f"FROM main.{table} WHERE study_id = {sql_string(study_id)})"
             )
-    return "WITH " + ",\n".join(ctes) + "\n"
+    return "WITH " + ",\n".join(ctes) + "\n" if ctes else ""
+
+
+@cache
+def _words(sql: str) -> frozenset[str]:
+    """The study tables a query may read: every table name that occurs in it as a word (a superset
+    of what it reads, found without parsing; an extra CTE costs only a little binding)."""
+    return frozenset(re.findall(r"\w+", sql)) & frozenset(STUDY_TABLES)
+
+
+def _any_violation(con: duckdb.DuckDBPyConnection, study_id: str) -> bool:
+    """Whether any check fails on the rows just written (the fast path; the diagnosis names them).
+
+    Cheaper than running every check as written, with the same answer: a table's row predicates
+    are one scan (their OR), a duplicate key is looked for by grouping on a hash of the key (and
+    confirmed with the exact check only when two hashes meet), and each query binds only the
+    tables it reads. Separate small queries: planning one UNION of them all grows faster than
+    linearly with the number of checks."""
+    study = sql_string(study_id)
+    predicates: dict[str, list[str]] = {}
+    queries: list[tuple[str, Check | None]] = []
+    for check in _all_checks(_columns(con)):
+        if check.where:
+            predicates.setdefault(check.table, []).append(check.where)
+        elif check.key:
+            key = ", ".join(f'"{k}"' for k in check.key)
+            grouped = f"SELECT 1 FROM main.{check.table} WHERE study_id = {study} GROUP BY hash({key}) HAVING count(*) > 1"
+            queries.append((grouped + " LIMIT 1", check))
+        else:
+            queries.append((_cte_prefix(study_id, {}, _words(check.sql) | {check.table})
+                            + f"SELECT 1 FROM ({check.sql}) LIMIT 1", check))
+    for table, wheres in predicates.items():
+        where = " OR ".join(f"({w})" for w in wheres)
+        queries.insert(0, (f"SELECT 1 FROM main.{table} WHERE study_id = {study} AND ({where}) LIMIT 1", None))
+    for sql, check in queries:
+        if con.execute(sql).fetchone() is None:
+            continue
+        if check is not None and check.key:  # the same hash: the same key, or a collision
+            exact = _cte_prefix(study_id, {}, frozenset({check.table})) + f"SELECT 1 FROM ({check.sql}) LIMIT 1"
+            if con.execute(exact).fetchone() is None:
+                continue
+        return True
+    return False
 
 
 @cache
@@ -475,7 +573,8 @@ def diagnose(package: Package, limit: int = 20) -> list[Problem]:
                         f"SELECT _line, {quoted} FROM {stage} WHERE {quoted} IS NOT NULL "
                         f"AND ({expression}) IS NULL ORDER BY _line LIMIT {limit}"
                     ).fetchall():
-                        problems.append(Problem(csv_file.name, f"must be {word}", line, column.name, value))
+                        hint = _TYPE_HINTS.get((table, column.name), "") if re.fullmatch(r"\s*(\d+\s*\+|>=?\s*\d+)\s*", value) else ""
+                        problems.append(Problem(csv_file.name, f"must be {word}{hint}", line, column.name, value))
                         unparsed.add((csv_file.name, line, column.name))
                 typed.append(f"{expression} AS {quoted}")
             derived = DERIVED_SQL.get(table, {})
@@ -600,7 +699,6 @@ def _first_line(error: Exception) -> str:
 
 def _csv_error(csv_file: CsvFile, error: duckdb.Error) -> Problem:
     """Turn DuckDB's CSV reader error into one problem with its line."""
-    import re
 
     text = str(error)
     match = re.search(r"CSV Error on Line: (\d+)", text)

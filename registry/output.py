@@ -1,4 +1,9 @@
-"""Render query results: an aligned table for people, CSV / JSON / Parquet for programs."""
+"""Render query results: a table for people, CSV / JSON / Parquet / Markdown for programs.
+
+`table` is drawn with rich (borders, numbers right-aligned, colour where the terminal has it)
+when it goes to a terminal, and as plain aligned text when it goes to a file or a pipe, so that
+the bytes a script sees never depend on terminal escape codes.
+"""
 
 from __future__ import annotations
 
@@ -13,9 +18,16 @@ import pyarrow as pa
 FORMATS = ("table", "csv", "json", "parquet", "markdown")
 
 
+def _is_terminal(stream: IO[str]) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # a closed or file-like stream without isatty
+        return False
+
+
 def default_format(stream: IO[str]) -> str:
     """A table on a terminal, CSV when piped (so `registry query … | other-tool` just works)."""
-    return "table" if stream.isatty() else "csv"
+    return "table" if _is_terminal(stream) else "csv"
 
 
 def _cell(value: Any) -> str:
@@ -52,6 +64,26 @@ def render_table(table: pa.Table) -> str:
     out += [line(r) for r in rows]
     out.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
     return "\n".join(out) + "\n"
+
+
+def render_rich(table: pa.Table, stream: IO[str]) -> None:
+    """Draw `table` on a terminal with rich: column names in bold, numbers right-aligned, an
+    empty cell for a missing value (as in the packages: empty = not reported)."""
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    numeric = [pa.types.is_integer(f.type) or pa.types.is_floating(f.type) or pa.types.is_decimal(f.type) for f in table.schema]
+    count = table.num_rows
+    shown = Table(box=box.SIMPLE_HEAD, caption=f"{count} row{'s' if count != 1 else ''}", caption_justify="left",
+                  header_style="bold", show_edge=False, pad_edge=False)
+    for name, right in zip(table.column_names, numeric):
+        # numbers never wrap; a column is at least as wide as its name (up to 20) so names stay whole
+        shown.add_column(name, justify="right" if right else "left", overflow="fold", no_wrap=right,
+                         min_width=min(len(name), 20))
+    for row in _rows(table):
+        shown.add_row(*row)
+    Console(file=stream, highlight=False, soft_wrap=False).print(shown)
 
 
 def render_markdown(table: pa.Table) -> str:
@@ -94,6 +126,9 @@ def write_result(table: pa.Table, fmt: str, out: Path | None, stream: IO[str]) -
         partial = out.with_name(f".{out.name}.partial")
         pq.write_table(table, partial, compression="zstd")
         os.replace(partial, out)
+        return
+    if fmt == "table" and out is None and _is_terminal(stream):
+        render_rich(table, stream)
         return
     text = {
         "table": render_table,

@@ -28,6 +28,12 @@ _STUDY_FILE_LIMIT = 1 << 20  # study metadata is a few KiB; a larger file is not
 # Bytes that never occur in CSV text: C0 control characters other than tab, LF and CR, and DEL.
 _CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 _CONTROL = re.compile(b"[" + re.escape(_CONTROL_BYTES) + b"]")
+# DuckDB's CSV reader refuses a line over 2,000,000 bytes, but drops a last line longer than its
+# 32 MB buffer without a word (and fails on one earlier in the file with "not implemented"): long
+# lines are refused here, before the reader sees them. With 1 MiB blocks, a line over the limit
+# always crosses a block boundary, so following the bytes since the last line break suffices.
+LINE_LIMIT = 2_000_000
+_BLOCK = 1 << 20
 
 
 @dataclass
@@ -106,19 +112,22 @@ def read_package(path: Path, table_columns: dict[str, list[Column]]) -> Package:
 
 
 def _package_digest(path: Path, scanned: set[str] = frozenset(), problems: list[Problem] | None = None) -> str:
-    """SHA-256 of the package's files; files named in `scanned` are also checked, in the same
-    read, for bytes that are never CSV text (NUL and other control characters: binary data)."""
+    """SHA-256 of the package's files. Files named in `scanned` are also checked, in the same
+    read, for bytes that are never CSV text (NUL and other control characters: binary data) and
+    for a line longer than the CSV reader takes."""
     digest = hashlib.sha256()
     for file in sorted(p for p in path.iterdir() if p.is_file()):
         digest.update(file.name.encode() + b"\0")
         check = problems is not None and file.name in scanned
-        lines = 0
+        binary = long = False
+        lines = 0  # line breaks before this block
+        run, run_line = 0, 1  # bytes since the last line break; the line they belong to
         with file.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
+            for block in iter(lambda: handle.read(_BLOCK), b""):
                 digest.update(block)
                 if not check:
                     continue
-                if len(block.translate(None, _CONTROL_BYTES)) != len(block):
+                if not binary and len(block.translate(None, _CONTROL_BYTES)) != len(block):
                     found = _CONTROL.search(block)
                     assert found is not None
                     row = lines + block.count(b"\n", 0, found.start()) + 1
@@ -126,9 +135,24 @@ def _package_digest(path: Path, scanned: set[str] = frozenset(), problems: list[
                         Problem(file.name, f"binary data, not CSV text: control character 0x{found.group()[0]:02x} "
                                 "(only tab, line breaks and printable text may appear)", row=row)
                     )
-                    check = False
-                lines += block.count(b"\n")
+                    binary = True
+                first = block.find(b"\n")
+                if first < 0:
+                    run += len(block)
+                else:
+                    if run + first > LINE_LIMIT and not long:
+                        problems.append(_too_long(file.name, run_line))
+                        long = True
+                    newlines = block.count(b"\n")
+                    run, run_line = len(block) - block.rfind(b"\n") - 1, lines + newlines + 1
+                    lines += newlines
+            if check and run > LINE_LIMIT and not long:
+                problems.append(_too_long(file.name, run_line))
     return digest.hexdigest()
+
+
+def _too_long(name: str, row: int) -> Problem:
+    return Problem(name, f"line is too long to be a row (longer than {LINE_LIMIT:,} bytes)", row=row)
 
 
 # ---- study.yaml -------------------------------------------------------------------------------

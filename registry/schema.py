@@ -14,7 +14,10 @@ import duckdb
 
 from . import resources
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # schema/upgrades/NNN_*.sql brings version NNN-1 to NNN (registry/upgrade.py)
+# Columns added after version 1. The content hash counts them only where a row sets them, so that
+# an upgrade leaves every study's content hash (and a no-op re-import) as it was.
+ADDED_COLUMNS = {"patients": ("age_90_plus",)}
 
 _KEY_THEN_TABLE = re.compile(
     r"^--\s*key:\s*([\w ,]+)\n(?:--.*\n)*CREATE TABLE (\w+)", re.MULTILINE

@@ -1,4 +1,5 @@
--- caseregistry schema, version 1: the tables a registry stores.
+-- caseregistry schema, version 2: the tables a registry stores. A registry made by an older version
+-- is brought up to this one by the steps in schema/upgrades/ (`registry upgrade`).
 --
 -- Conventions
 -- * Every row belongs to a study (study_id) and, for patient data, to a patient (patient_id, the
@@ -106,7 +107,8 @@ CREATE TABLE patients (
     weight_kg    DOUBLE,
     severity     VARCHAR,           -- mild | moderate | severe | critical, as classified at baseline
     care_setting VARCHAR,           -- icu | ward: where the patient was at the index day
-    source_id    VARCHAR NOT NULL
+    source_id    VARCHAR NOT NULL,
+    age_90_plus  BOOLEAN            -- true: aged 90 or older, age_years then NULL (HIPAA Safe Harbor); since version 2
 );
 
 -- key: study_id, patient_id, infusion

@@ -4,6 +4,7 @@
     .venv/bin/python scripts/fuzz_imports.py --cases 200 --workers 1
     .venv/bin/python scripts/fuzz_imports.py --big-line-mb 300    # also lines of hundreds of MB
     .venv/bin/python scripts/fuzz_imports.py --replay 7-1234      # one case again, verbosely
+    .venv/bin/python scripts/fuzz_imports.py --log fuzz.jsonl     # resumable: run again to go on
 
 The generators are tests/fuzz_packages.py's (the CI test, tests/test_fuzz_import.py, runs a few
 of each). A case mutates the demo package once (or two or three times at once) and imports it
@@ -120,7 +121,8 @@ def worker(job: tuple[int, list[int], int, int]) -> list[tuple[int, str, str | N
 
 
 def big_line_cases(size: int) -> list[tuple[str, str | None]]:
-    """A line of `size` bytes in a CSV file: as a whole file, and as one cell of an appended row."""
+    """A line of `size` bytes in a CSV file: as the whole file, as a cell of the last row, and
+    as a cell of a row with another after it."""
     from registry import Registry
 
     out = []
@@ -128,15 +130,21 @@ def big_line_cases(size: int) -> list[tuple[str, str | None]]:
         work = Path(tmp)
         registry, _ = Registry.create(work / "registry.duckdb", packages=[fp.DEMO])
         before = fp.snapshot(registry.path)
-        for variant in ("whole-file", "text-cell"):
+        for variant in ("whole-file", "last-row", "middle-row", "quoted-multiline"):
             files = fp.demo_files()
             name = "findings.csv"
             if variant == "whole-file":
                 files[name] = b"x" * size
                 mutation = fp.Mutation("long_line", f"{name}: one line of {size:,} bytes", [fp.Expect(name, 1)])
-            else:
+            elif variant == "quoted-multiline":  # short lines, one long record (DuckDB: "unterminated quote")
+                files[name] = files[name] + b'3,5,,,sign,"' + b"\n".join([b"y" * 99_999] * (size // 100_000)) + b'",s-table\n'
+                mutation = fp.Mutation("long_line", f"{name} line 3 ({variant}): a value of {size:,} bytes",
+                                       [fp.Expect(name, 3)])
+            else:  # the last row (DuckDB alone would drop it without a word) or one before another row
                 files[name] = files[name] + b"3,5,,,sign," + b"y" * size + b",s-table\n"
-                mutation = fp.Mutation("long_line", f"{name} line 3: a cell of {size:,} bytes",
+                if variant == "middle-row":
+                    files[name] += b"3,6,,,sign,fever,s-table\n"
+                mutation = fp.Mutation("long_line", f"{name} line 3 ({variant}): a cell of {size:,} bytes",
                                        [fp.Expect(name, 3, rule="too long")])
             package = fp.write(files, work / variant / "demo-2024")
             del files
@@ -151,7 +159,7 @@ def big_line_cases(size: int) -> list[tuple[str, str | None]]:
                 problem = f"exit {done.returncode}: {done.stderr[-800:]!r}"
             elif not fp.unchanged(registry.path, before):
                 problem = "the registry changed"
-            elif not any(e.file in done.stderr and (e.rule or "") in done.stderr for e in mutation.expect):
+            elif not any(f"{e.file}, row {e.row}" in done.stderr and (e.rule or "") in done.stderr for e in mutation.expect):
                 problem = f"the message does not name the break: {done.stderr[:500]!r}"
             out.append((f"{mutation.description} ({seconds:.1f} s): {done.stderr.splitlines()[1].strip()[:160] if len(done.stderr.splitlines()) > 1 else ''}", problem))
             import shutil
@@ -168,6 +176,8 @@ def main() -> int:
     parser.add_argument("--process-every", type=int, default=500, help="also run every Nth case as a real process (0: never)")
     parser.add_argument("--big-line-mb", type=int, default=0, help="also import lines of this many MB (e.g. 300)")
     parser.add_argument("--replay", help="SEED-INDEX: run one case and show its outcome")
+    parser.add_argument("--log", type=Path, help="append each case's outcome to this JSON-lines file; "
+                        "an interrupted run started again with the same --log and --seed resumes")
     args = parser.parse_args()
 
     if args.replay:
@@ -183,12 +193,28 @@ def main() -> int:
         return 0 if problem is None else 1
 
     started = time.monotonic()
-    chunks = [list(range(start, min(start + 50, args.cases))) for start in range(0, args.cases, 50)]
-    jobs = [(args.seed, chunk, args.process_every, 0) for chunk in chunks]
     results = []
+    if args.log and args.log.exists():
+        import json
+
+        for entry in map(json.loads, args.log.read_text(encoding="utf-8").splitlines()):
+            if entry["seed"] == args.seed and entry["index"] < args.cases:
+                results.append((entry["index"], entry["category"], entry["problem"], entry["description"]))
+        print(f"resuming: {len(results):,} cases already in {args.log}", flush=True)
+    done = {r[0] for r in results}
+    todo = [i for i in range(args.cases) if i not in done]
+    chunks = [todo[start:start + 50] for start in range(0, len(todo), 50)]
+    jobs = [(args.seed, chunk, args.process_every, 0) for chunk in chunks]
     with multiprocessing.get_context("spawn").Pool(args.workers) as pool:
         for batch in pool.imap_unordered(worker, jobs):
             results.extend(batch)
+            if args.log:
+                import json
+
+                with args.log.open("a", encoding="utf-8") as log:
+                    for index, category, problem, description in batch:
+                        log.write(json.dumps({"seed": args.seed, "index": index, "category": category,
+                                              "problem": problem, "description": description}) + "\n")
             for index, category, problem, description in batch:
                 if problem is not None:
                     print(f"FAILED {args.seed}-{index} [{category}] {description}\n  -> {problem}", flush=True)

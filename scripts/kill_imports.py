@@ -9,7 +9,7 @@ random delay spread over the whole run (one delay in each equal slice of 0.05 s 
 time a full run takes), then opens the registry and checks that it opens, holds the study whole
 (every table's rows as in one version) or absent (--replace: the old version or the new one,
 never a mix), that another study is untouched, and that the integrity check passes (patient-level
-rows name a patient, import_log matches the content). Prints "N kill points, N whole".
+rows name a patient, import_log matches the content: `registry check`). Prints "N kill points, N whole".
 """
 
 from __future__ import annotations

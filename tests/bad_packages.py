@@ -84,7 +84,7 @@ CASES = [
          "study.yaml, column documentz: unknown field"),
     Case("unknown-column", replace("patients.csv", "severity,", "severty,"),
          "patients.csv, row 1, column severty: unknown column (did you mean severity?); patients.csv has: patient_id, "
-         "arm_id, sex, age_years, weight_kg, severity, care_setting, source_id"),
+         "arm_id, sex, age_years, weight_kg, severity, care_setting, source_id, age_90_plus"),
     Case("missing-required-column", replace("measurements.csv", "analyte,", ""),
          "measurements.csv, row 1, column analyte: required column is missing from the header"),
     Case("duplicate-header", replace("patients.csv", "weight_kg,", "sex,"),

@@ -2,9 +2,9 @@
 checks a registry must pass afterwards (tests/test_crash_safety.py, scripts/kill_imports.py).
 
 After any kill the registry must open, hold the study either whole (every table's rows equal to
-one version of the package) or not at all, and pass `integrity_problems`: every patient-level row
-names a patient of its study, every row names a study, and each study's latest import_log entry
-states its current row counts and content hash.
+one version of the package) or not at all, and pass `registry check` (`integrity_problems`):
+references, day order and every other import rule, and each study's latest import_log entry
+stating its current row counts and content hash.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ import duckdb
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "tests" / "data" / "packages" / "demo-2024"
 STUDY = "demo-2024"
-PATIENT_TABLES = ("doses", "measurements", "events", "durations", "adverse_events", "comorbidities", "treatments", "findings")
 
 
 def make_big_package(target: Path, patients: int = 1000, days: int = 200, shift: int = 0) -> Path:
@@ -74,47 +73,11 @@ def study_version(con: duckdb.DuckDBPyConnection, study_id: str = STUDY) -> Vers
 
 
 def integrity_problems(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """What is wrong with a registry's rows (empty: nothing)."""
-    import json
+    """What is wrong with a registry's rows (empty: nothing): the registry's own check, the one
+    `registry check` runs (registry/integrity.py)."""
+    from registry import integrity
 
-    from registry.importer import content_hash, row_counts
-    from registry.schema import STUDY_TABLES
-
-    problems = []
-    for table in PATIENT_TABLES:
-        orphans = con.execute(
-            f"SELECT count(*) FROM {table} x WHERE NOT EXISTS "
-            f"(SELECT 1 FROM patients p WHERE p.study_id = x.study_id AND p.patient_id = x.patient_id)"
-        ).fetchone()[0]
-        if orphans:
-            problems.append(f"{orphans} rows of {table} name no patient of their study")
-    for table in STUDY_TABLES:
-        if table == "studies":
-            continue
-        orphans = con.execute(
-            f"SELECT count(*) FROM {table} x WHERE NOT EXISTS (SELECT 1 FROM studies s WHERE s.study_id = x.study_id)"
-        ).fetchone()[0]
-        if orphans:
-            problems.append(f"{orphans} rows of {table} name no study")
-        # reading every row (and hashing it) fails on storage that cannot be read back
-        con.execute(f"SELECT count(*), sum(hash(x)) FROM {table} x").fetchall()
-    for (study_id,) in con.execute("SELECT study_id FROM studies").fetchall():
-        logged = con.execute(
-            "SELECT row_counts, content_hash FROM import_log WHERE study_id = ? ORDER BY import_id DESC LIMIT 1",
-            [study_id],
-        ).fetchone()
-        if logged is None:
-            problems.append(f"{study_id} has no import_log entry")
-            continue
-        if json.loads(logged[0]) != row_counts(con, study_id):
-            problems.append(f"{study_id}: import_log row counts {logged[0]} differ from the rows")
-        if logged[1] != content_hash(con, study_id):
-            problems.append(f"{study_id}: import_log content hash differs from the rows")
-    missing = con.execute(
-        "SELECT DISTINCT study_id FROM import_log WHERE study_id NOT IN (SELECT study_id FROM studies)"
-    ).fetchall()
-    problems += [f"import_log names {s} but the study is not there" for (s,) in missing]
-    return problems
+    return integrity.check(con)
 
 
 def registry_command(db: Path, *args: str) -> list[str]:

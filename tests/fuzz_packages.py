@@ -101,10 +101,10 @@ def unparse(header: list[str], rows: list[list[str]], newline: str = "\n") -> by
 
 
 def line(cells: list[str]) -> bytes:
-    """One CSV row as bytes, without its line break."""
+    """One CSV row as bytes, without its line break (a value holding a line break is quoted)."""
     out = io.StringIO()
-    csv.writer(out, lineterminator="").writerow(cells)
-    return out.getvalue().encode("utf-8")
+    csv.writer(out, lineterminator="\r\n").writerow(cells)
+    return out.getvalue().removesuffix("\r\n").encode("utf-8")
 
 
 def csv_with_rows(files: Files) -> list[str]:
@@ -366,13 +366,15 @@ def long_line(files: Files, rng: random.Random, size: int | None = None) -> Muta
     size = size or rng.randint(LONG_LINE_BYTES, LONG_LINE_BYTES + LONG_LINE_BYTES // 2)
     name = rng.choice(csv_with_rows(files))
     header, rows = parse(files[name])
-    variant = rng.choice(["text-cell", "quoted-cell", "no-newline", "whole-file"])
+    variant = rng.choice(["text-cell", "quoted-cell", "no-newline", "whole-file", "quoted-multiline"])
     if variant == "whole-file":  # one line and nothing else: no header
         files[name] = b"x" * size
         return Mutation("long_line", f"{name}: a single line of {size:,} bytes", [Expect(name, 1)])
     cells = list(rows[rng.randrange(len(rows))])
     position = rng.randrange(len(cells))
     big = "y" * size
+    if variant == "quoted-multiline":  # no long line, one long record: a value quoted over many lines
+        big = "\n".join("y" * 99_999 for _ in range(size // 100_000 + 1))
     cells[position] = big
     text = line(cells) if variant != "quoted-cell" else b",".join(b'"' + c.encode() + b'"' for c in cells)
     data = files[name] if files[name].endswith(b"\n") else files[name] + b"\n"

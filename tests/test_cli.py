@@ -175,11 +175,11 @@ def test_template_is_a_package_skeleton(tmp_path):
     assert result.exit_code == 0
     assert (out / "study.yaml").exists() and (out / "README.md").exists()
     assert (out / "patients.csv").read_text() == (
-        "patient_id,arm_id,sex,age_years,weight_kg,severity,care_setting,source_id\n"
+        "patient_id,arm_id,sex,age_years,weight_kg,severity,care_setting,source_id,age_90_plus\n"
     )
     # Filled with the least a study needs, the template validates.
     (out / "sources.csv").write_text((out / "sources.csv").read_text() + "s-title,paper,Title,A title,\n")
-    (out / "patients.csv").write_text((out / "patients.csv").read_text() + "1,,F,,,,,s-title\n")
+    (out / "patients.csv").write_text((out / "patients.csv").read_text() + "1,,F,,,,,s-title,\n")
     study = (out / "study.yaml").read_text().replace("    citation: null", "    citation: Someone. A title. 2024.")
     (out / "study.yaml").write_text(study)
     assert run("validate", str(out)).stdout == "my-study-2024: is valid (4 rows in 4 tables)\n"

@@ -22,8 +22,7 @@ DATE_FIX = (
 )
 CONTACT_FIX = "contact details (an email address or phone number) identify the patient: remove them from the text"
 AGE_FIX = (
-    "record ages over 89 as 90+ (HIPAA Safe Harbor): leave age_years empty and add a finding for the patient "
-    "(category demographics, finding: age 90 or older)"
+    "record ages over 89 as 90+ (HIPAA Safe Harbor): leave age_years empty and set age_90_plus to true"
 )
 
 

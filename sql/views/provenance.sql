@@ -27,7 +27,7 @@ WITH items AS (
     SELECT study_id, 'arms', NULL, 'arm: ' || name, source_id FROM arms
     UNION ALL
     SELECT study_id, 'patients', patient_id,
-           'patient ' || patient_id || coalesce(', sex ' || sex, '') || coalesce(', age ' || CAST(age_years AS VARCHAR), ''),
+           'patient ' || patient_id || coalesce(', sex ' || sex, '') || coalesce(', age ' || CAST(age_years AS VARCHAR), CASE WHEN age_90_plus THEN ', age 90+' END, ''),
            source_id FROM patients
     UNION ALL
     SELECT study_id, 'doses', patient_id,

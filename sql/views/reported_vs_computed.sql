@@ -39,21 +39,23 @@ population AS (
      AND (r.population IS NULL OR r.population = 'all' OR p.arm_id = r.population)
 ),
 reported_codes AS (
-    SELECT study_id, reported_id, variable, unnest(string_split(codes, '|')) AS code
+    -- codes is a '|'-separated list: a code is in it when '|code|' is in '|codes|' (no string
+    -- splitting, which does not carry to PostgreSQL and Spark)
+    SELECT study_id, reported_id, variable, '|' || codes || '|' AS code_list
     FROM reported
     WHERE codes IS NOT NULL
 ),
 code_matches AS (
     SELECT DISTINCT rc.study_id, rc.reported_id, c.patient_id
     FROM reported_codes rc
-    JOIN comorbidities c ON c.study_id = rc.study_id AND c.code = rc.code
+    JOIN comorbidities c ON c.study_id = rc.study_id AND strpos(rc.code_list, '|' || c.code || '|') > 0
     WHERE rc.variable = 'comorbidity'
     UNION
     SELECT DISTINCT rc.study_id, rc.reported_id, t.patient_id
     FROM reported_codes rc
     JOIN treatments t ON t.study_id = rc.study_id AND t.phase = 'hospital'
-     AND ((rc.variable = 'treatment_class' AND t.drug_class = rc.code)
-       OR (rc.variable = 'treatment_drug' AND t.code = rc.code))
+     AND ((rc.variable = 'treatment_class' AND strpos(rc.code_list, '|' || t.drug_class || '|') > 0)
+       OR (rc.variable = 'treatment_drug' AND strpos(rc.code_list, '|' || t.code || '|') > 0))
 ),
 informed AS (
     -- patients for whom the rows state the list at all ("NA" states nothing)
@@ -65,16 +67,27 @@ informed AS (
     CROSS JOIN (VALUES ('treatment_class'), ('treatment_drug')) AS v(variable)
     WHERE phase = 'hospital' AND code <> 'not_reported'
 ),
+event_flags AS (
+    -- per patient, from the events (joined, not correlated EXISTS subqueries: those run once
+    -- per patient on PostgreSQL and Spark)
+    SELECT study_id, patient_id,
+           bool_or(event = 'extubation') AS extubated,
+           bool_or(event = 'intubation' AND coalesce(day, day_max) <= 0) AS intubated_by_index,
+           bool_or(event = 'extubation' AND coalesce(day, day_max) <= 0) AS extubated_by_index
+    FROM events
+    GROUP BY study_id, patient_id
+),
+adverse_patients AS (
+    SELECT DISTINCT study_id, patient_id FROM adverse_events
+),
 patient_flags AS (
     SELECT o.study_id, o.patient_id, o.sex, o.ventilated, o.icu, o.vital_status,
-           EXISTS (SELECT 1 FROM events e WHERE e.study_id = o.study_id AND e.patient_id = o.patient_id
-                   AND e.event = 'extubation') AS extubated,
-           EXISTS (SELECT 1 FROM adverse_events a WHERE a.study_id = o.study_id AND a.patient_id = o.patient_id) AS had_adverse_event,
-           EXISTS (SELECT 1 FROM events e WHERE e.study_id = o.study_id AND e.patient_id = o.patient_id
-                   AND e.event = 'intubation' AND coalesce(e.day, e.day_max) <= 0)
-           AND NOT EXISTS (SELECT 1 FROM events e WHERE e.study_id = o.study_id AND e.patient_id = o.patient_id
-                   AND e.event = 'extubation' AND coalesce(e.day, e.day_max) <= 0) AS ventilated_at_index
+           coalesce(ef.extubated, false) AS extubated,
+           ap.patient_id IS NOT NULL AS had_adverse_event,
+           coalesce(ef.intubated_by_index, false) AND NOT coalesce(ef.extubated_by_index, false) AS ventilated_at_index
     FROM patient_outcomes o
+    LEFT JOIN event_flags ef ON ef.study_id = o.study_id AND ef.patient_id = o.patient_id
+    LEFT JOIN adverse_patients ap ON ap.study_id = o.study_id AND ap.patient_id = o.patient_id
 ),
 patient_status AS (
     SELECT pop.study_id, pop.reported_id,
@@ -127,13 +140,15 @@ admissions AS (
     GROUP BY study_id, patient_id
 ),
 patient_values AS (
-    SELECT pop.study_id, pop.reported_id, p.age_years AS low, p.age_years AS high
+    -- where low and high are the same value, high is written `x + 0`: the same column under two
+    -- aliases makes Spark 4's optimizer (RemoveRedundantAliases) build an invalid plan
+    SELECT pop.study_id, pop.reported_id, p.age_years AS low, p.age_years + 0 AS high
     FROM population pop
     JOIN reported r ON r.study_id = pop.study_id AND r.reported_id = pop.reported_id
     JOIN patients p ON p.study_id = pop.study_id AND p.patient_id = pop.patient_id
     WHERE r.variable = 'age_years'
     UNION ALL
-    SELECT pop.study_id, pop.reported_id, d.days, d.days
+    SELECT pop.study_id, pop.reported_id, d.days, d.days + 0
     FROM population pop
     JOIN reported r ON r.study_id = pop.study_id AND r.reported_id = pop.reported_id
     JOIN durations d ON d.study_id = pop.study_id AND d.patient_id = pop.patient_id
@@ -148,7 +163,7 @@ patient_values AS (
     LEFT JOIN admissions a ON a.study_id = pop.study_id AND a.patient_id = pop.patient_id
     WHERE r.variable = 'hospital_days_from_index'
     UNION ALL
-    SELECT pop.study_id, pop.reported_id, e.day, e.day
+    SELECT pop.study_id, pop.reported_id, e.day, e.day + 0
     FROM population pop
     JOIN reported r ON r.study_id = pop.study_id AND r.reported_id = pop.reported_id
     JOIN events e ON e.study_id = pop.study_id AND e.patient_id = pop.patient_id AND e.event = 'extubation'

@@ -15,17 +15,21 @@
 --   Only patient-level studies have rows beyond the patient count; an aggregate-only study shows
 --   0 patients (its own figures are in reported_aggregates). Percentages are computed in whole
 --   numbers (tenths of a percent, rounded half up) so that every engine prints the same text.
+--   A patient recorded as aged 90 or older (age_90_plus, no exact age) counts as 90 in the age
+--   rows, and their note says how many did.
 --   Medians and ranges print whole numbers without decimals and others to one decimal; means
 --   always to one decimal.
 CREATE OR REPLACE VIEW table_one AS
 WITH cohort AS (
     SELECT s.study_id,
            CAST(count(p.patient_id) AS BIGINT) AS n_patients,
-           CAST(count(p.age_years) AS BIGINT) AS n_age,
-           median(p.age_years) AS age_median,
-           avg(p.age_years) AS age_mean,
-           min(p.age_years) AS age_min,
-           max(p.age_years) AS age_max,
+           CAST(count(p.age_years) + count(*) FILTER (WHERE p.age_90_plus AND p.age_years IS NULL) AS BIGINT) AS n_age,
+           CAST(count(*) FILTER (WHERE p.age_90_plus AND p.age_years IS NULL) AS BIGINT) AS n_age_90_plus,
+           -- a patient aged 90 or older (a flag, no exact age) counts as 90
+           median(coalesce(p.age_years, CASE WHEN p.age_90_plus THEN 90 END)) AS age_median,
+           avg(coalesce(p.age_years, CASE WHEN p.age_90_plus THEN 90 END)) AS age_mean,
+           min(coalesce(p.age_years, CASE WHEN p.age_90_plus THEN 90 END)) AS age_min,
+           max(coalesce(p.age_years, CASE WHEN p.age_90_plus THEN 90 END)) AS age_max,
            CAST(count(*) FILTER (WHERE p.sex = 'F') AS BIGINT) AS n_female,
            CAST(count(p.sex) AS BIGINT) AS n_sex
     FROM studies s
@@ -126,6 +130,9 @@ table_rows AS (
            || CASE WHEN n_age < n_patients
                    THEN '; not reported for ' || CAST(n_patients - n_age AS VARCHAR) || ' of ' || CAST(n_patients AS VARCHAR)
                    ELSE '' END
+           || CASE WHEN n_age_90_plus > 0
+                   THEN '; ' || CAST(n_age_90_plus AS VARCHAR) || ' aged 90 or older, counted as 90'
+                   ELSE '' END
     FROM patient_studies
     UNION ALL
     SELECT study_id, 2001, 'age', 'Age, years', NULL, NULL, 'mean',
@@ -134,6 +141,9 @@ table_rows AS (
            'n = patients with a reported age'
            || CASE WHEN n_age < n_patients
                    THEN '; not reported for ' || CAST(n_patients - n_age AS VARCHAR) || ' of ' || CAST(n_patients AS VARCHAR)
+                   ELSE '' END
+           || CASE WHEN n_age_90_plus > 0
+                   THEN '; ' || CAST(n_age_90_plus AS VARCHAR) || ' aged 90 or older, counted as 90'
                    ELSE '' END
     FROM patient_studies
     UNION ALL
