@@ -194,57 +194,19 @@ def test_cli_push_sql_and_query_on_postgres(pg_server, demo_registry):
     pushed = run("push", pg_server.url, "--schema", "cli", db=demo_registry.path)
     assert pushed.exit_code == 0, pushed.output
     assert "schema cli" in pushed.output
-    sql = run(
-        "sql",
-        "SELECT study_id, n_patients FROM study_overview",
-        "--format",
-        "csv",
-        "--engine",
-        "postgres",
-        "--url",
-        pg_server.url,
-        "--pg-schema",
-        "cli",
-        db=demo_registry.path,
-    )
-    local = run(
-        "sql",
-        "SELECT study_id, n_patients FROM study_overview",
-        "--format",
-        "csv",
-        db=demo_registry.path,
-    )
+    on_postgres = ("--engine", "postgres", "--url", pg_server.url, "--pg-schema", "cli")
+    overview = "SELECT study_id, n_patients FROM study_overview"
+    sql = run("sql", overview, "--format", "csv", *on_postgres, db=demo_registry.path)
+    local = run("sql", overview, "--format", "csv", db=demo_registry.path)
     assert sql.exit_code == 0, sql.output
     assert sql.stdout == local.stdout
     for args in (["survival_at", "-p", "day", "28"], ["km_survival"], ["table_one"]):
-        remote = run(
-            "query",
-            *args,
-            "--format",
-            "csv",
-            "--engine",
-            "postgres",
-            "--url",
-            pg_server.url,
-            "--pg-schema",
-            "cli",
-            db=demo_registry.path,
-        )
+        remote = run("query", *args, "--format", "csv", *on_postgres, db=demo_registry.path)
         here = run("query", *args, "--format", "csv", db=demo_registry.path)
         assert remote.exit_code == 0, remote.output
         assert remote.stdout.splitlines()[0] == here.stdout.splitlines()[0]
         assert len(remote.stdout.splitlines()) == len(here.stdout.splitlines())
-    refused = run(
-        "sql",
-        "SELECT pg_sleep(1)",
-        "--engine",
-        "postgres",
-        "--url",
-        pg_server.url,
-        "--pg-schema",
-        "cli",
-        db=demo_registry.path,
-    )
+    refused = run("sql", "SELECT pg_sleep(1)", *on_postgres, db=demo_registry.path)
     assert refused.exit_code == 1
     assert "refused" in refused.stderr
     no_url = run("sql", "SELECT 1", "--engine", "postgres", db=demo_registry.path)
