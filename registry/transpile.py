@@ -14,7 +14,8 @@ on a tree that sqlglot's `qualify` has expanded (stars, lateral column aliases) 
 - a division with a DECIMAL operand (a literal such as 100.0) divides doubles, as DuckDB does;
 - `log10(x)` stays base-10 exact (sqlglot writes LOG(10, x): invalid on PostgreSQL for a double,
   ln(x)/ln(10) on Spark);
-- `quantile_cont(x, q)` becomes Spark's exact `percentile(x, q)`;
+- `quantile_cont(x, q)` becomes Spark's exact `percentile(x, q)` (and a list of fractions gives a
+  list, indexed from 1 in DuckDB and PostgreSQL, from 0 in Spark);
 - `error(msg)` becomes Spark's `raise_error` and, on PostgreSQL, `registry_error` (a function
   `registry push` creates);
 - text sort keys get `COLLATE "C"` on PostgreSQL (DuckDB and Spark compare bytes);
@@ -216,6 +217,16 @@ def _rewrite(dialect: str):
             return node
         if isinstance(node, exp.Round) and _is_float(node):
             return _round(node)
+        if (
+            isinstance(node, exp.Bracket)
+            and node.this.type is not None
+            and node.this.type.this in exp.DataType.NUMERIC_TYPES
+        ):
+            # sqlglot types quantile_cont(x, [fractions]) as a number, not a list, and then
+            # leaves a list index unshifted: DuckDB's q[2] came out as PostgreSQL's q[1]. A number
+            # cannot be indexed, so the value is a list.
+            node.this.type = exp.DataType.build("ARRAY<DOUBLE>")
+            return node
         if (
             isinstance(node, exp.Cast)
             and not isinstance(node, exp.TryCast)

@@ -152,6 +152,32 @@ def test_values_are_converted_to_the_canonical_unit(demo_registry):
     ) == [("crp", 5.0, "mg/dL", 50.0), ("spo2", 90.0, "%", 90.0)]
 
 
+
+def test_each_unit_has_one_conversion(empty_registry):
+    """The import joins unit_conversions on (analyte, unit): a second row for a pair would double
+    every measurement in that unit, so the catalog must hold each pair once."""
+    assert rows(empty_registry, "SELECT analyte, unit FROM unit_conversions GROUP BY ALL HAVING count(*) > 1") == []
+    # and the catalog is not empty: spo2 in % is there, converted by 1 + 0
+    assert rows(empty_registry, "SELECT factor, \"offset\" FROM unit_conversions WHERE analyte = 'spo2' AND unit = '%'") == [(1.0, 0.0)]
+
+
+def test_unknown_unit_is_refused_by_name(demo_package):
+    """With the conversion a join, an unknown unit leaves value_canonical NULL: the diagnosis must
+    still name the unit rule, not the derived column."""
+    path = demo_package / "measurements.csv"
+    lines = path.read_text().splitlines()
+    header = lines[0].split(",")
+    unit = header.index("unit")
+    cells = lines[1].split(",")
+    cells[unit] = "furlongs"
+    lines[1] = ",".join(cells)
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(PackageError) as error:
+        Registry.validate(demo_package)
+    message = str(error.value)
+    assert "measurements.csv, row 2, column unit: unit is not known for this analyte" in message
+    assert "value_canonical" not in message
+
 def test_json_and_toml_study_files(demo_package, tmp_path):
     """study.json / study.toml carry the same metadata as study.yaml."""
     import json

@@ -14,17 +14,15 @@
 -- Notes:
 --   Values without a day cannot be placed against day 0 and are left out.
 CREATE OR REPLACE VIEW biomarker_change AS
-WITH dated AS (
-    SELECT study_id, patient_id, analyte, coalesce(context, '') AS context_key, context, day, value_canonical
-    FROM measurements
-    WHERE day IS NOT NULL
-),
-baseline AS (
+-- measurements is read twice rather than through a shared CTE: DuckDB would materialise the CTE
+-- (10M rows at 100k patients), which took a third of the time.
+WITH baseline AS (
     SELECT study_id, patient_id, analyte, context_key, day AS baseline_day, value_canonical AS baseline
     FROM (
-        SELECT *, row_number() OVER (
-                   PARTITION BY study_id, patient_id, analyte, context_key ORDER BY day DESC) AS latest
-        FROM dated
+        SELECT study_id, patient_id, analyte, coalesce(context, '') AS context_key, day, value_canonical,
+               row_number() OVER (
+                   PARTITION BY study_id, patient_id, analyte, coalesce(context, '') ORDER BY day DESC) AS latest
+        FROM measurements
         WHERE day <= 0
     ) AS ranked
     WHERE latest = 1
@@ -40,9 +38,9 @@ SELECT d.study_id,
        d.value_canonical - b.baseline AS change,
        (d.value_canonical - b.baseline) / NULLIF(b.baseline, 0) AS relative_change,
        a.canonical_unit AS unit
-FROM dated d
+FROM measurements d
 JOIN baseline b
   ON b.study_id = d.study_id AND b.patient_id = d.patient_id
- AND b.analyte = d.analyte AND b.context_key = d.context_key
+ AND b.analyte = d.analyte AND b.context_key = coalesce(d.context, '')
 JOIN analytes a ON a.analyte = d.analyte
 WHERE d.day > 0
