@@ -71,7 +71,11 @@ def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
     deadline = time.monotonic() + LOCK_WAIT_SECONDS
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only)
+            con = duckdb.connect(str(path), read_only=read_only)
+            # the registry reports its own progress (registry.progress); DuckDB's bar would also be
+            # written to stderr when that is not a terminal
+            con.execute("SET enable_progress_bar = false")
+            return con
         except duckdb.IOException as error:
             text = str(error)
             if "lock" not in text.lower():
@@ -415,7 +419,9 @@ class Registry:
         options = "FORMAT parquet, COMPRESSION zstd" if fmt == "parquet" else "FORMAT csv, HEADER true"
         manifest: dict[str, Any] = {"format": fmt, "registry": str(self.path), "files": {}}
         with self._read() as con:
-            con.execute(f"SET memory_limit = '{importer.MEMORY_LIMIT}'")  # large views spill instead of growing
+            # No memory limit here, unlike imports: COPY streams, and what needs memory is exact medians,
+            # whose per-group values DuckDB cannot spill (a 1 GB limit made measurement_trajectory fail at
+            # 1M patients). At 100k patients the whole export peaked at 0.9 GB.
             for number, name in enumerate(chosen):
                 if progress:
                     progress(number, len(chosen), name)

@@ -36,9 +36,9 @@ from .schema import (
     table_keys,
 )
 
-# DuckDB's buffer limit for imports and exports: beyond it sorts, hash tables and uncommitted rows
-# spill to disk, so memory stays bounded at any size (DuckDB's default is 80% of RAM; a 1M-patient
-# import without a limit had reached 5.7 GB and was still growing).
+# DuckDB's buffer limit for imports: beyond it sorts, hash tables and uncommitted rows spill to
+# disk, so memory stays bounded at any size (DuckDB's default is 80% of RAM; a 1M-patient import
+# without a limit had reached 5.7 GB and was still growing). Exports have none (see Registry.export).
 MEMORY_LIMIT = "1GB"
 DAY_COLUMNS = ("day", "day_min", "day_max", "onset_day", "start_day", "end_day")
 DAY_WINDOW = (-365, 3650)
