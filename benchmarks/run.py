@@ -230,8 +230,8 @@ def profile_import(packages: list[str], db: str) -> dict:
             return "insert study.yaml rows"
         if "check_no" in text:
             return "checks (one UNION ALL query)"
-        if text.startswith("SELECT 1 FROM main.") or re.search(r"\) ?SELECT 1 FROM \(", text):
-            return "checks (fast path: one small query per table or rule)"
+        if text.startswith(("SELECT 1 FROM main.", "SELECT 1 FROM (SELECT * FROM", "SELECT 1 FROM (SELECT h,")) or re.search(r"\) ?SELECT 1 FROM \(", text):
+            return "checks (fast path: the rule queries, a few per statement)"
         if "sum(hash(" in text:
             return "content_hash"
         if re.search(r"SELECT '\w+', count\(\*\) FROM", text):
