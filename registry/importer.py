@@ -50,7 +50,7 @@ DERIVED_SQL = {
 }
 # Catalog rows a derived column reads, joined to the file's rows `src`. A join, not a correlated
 # subquery: at 10M measurement rows the subquery made the insert 1.5x slower. (analyte, unit) is
-# unique in unit_conversions (tests/test_schema.py), so the join keeps one row per CSV row; an
+# unique in unit_conversions (tests/test_import.py), so the join keeps one row per CSV row; an
 # unknown unit leaves value_canonical NULL, which its NOT NULL constraint refuses.
 DERIVED_JOINS = {
     "measurements": "LEFT JOIN unit_conversions conv ON conv.analyte = src.analyte AND conv.unit = src.unit",

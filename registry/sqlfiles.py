@@ -11,8 +11,9 @@ cannot drift apart:
     -- File: measurements.csv        (checks)
     -- Column: value                 (checks)
     -- Fast: value_canonical IS NULL (checks, optional: a condition on one stored row that holds
-                                      for every row the check refuses and only for refused rows;
-                                      the import's fast path tests it in the table's single scan)
+                                      for every row the check refuses, and only for rows that some
+                                      check refuses; the import's fast path tests it in the
+                                      table's single scan instead of running the query)
     CREATE OR REPLACE VIEW name AS ...
 
 The view load order is derived from the views' own table references (sqlglot), not a list.

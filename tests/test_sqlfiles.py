@@ -81,3 +81,15 @@ def test_view_sql_parses_in_duckdb():
         con.execute(path.read_text())
     for view in VIEWS:
         con.execute(view.body)
+
+
+def test_a_check_may_name_a_fast_condition(demo_registry):
+    """`-- Fast:` is read from the header; the unit rule's condition runs as a predicate over the
+    demo's 11 stored measurements, none of which meets it (each has a converted value)."""
+    fast = {c.name: c.fields.get("fast") for c in sqlfiles.load_checks()}
+    assert fast["measurements_unit"] == "value_canonical IS NULL"
+    assert fast["measurements_analyte"] == "value_canonical IS NULL"
+    assert fast["patients_sex"] is None
+    with duckdb.connect(str(demo_registry.path), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM measurements").fetchone() == (11,)
+        assert con.execute(f"SELECT count(*) FROM measurements WHERE {fast['measurements_unit']}").fetchone() == (0,)
