@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import select
 import struct
 import subprocess
 import sys
@@ -19,6 +18,7 @@ import click
 import pyarrow.parquet as pq
 import pytest
 from conftest import DEMO, ROOT, run
+from terminal import read_until_closed
 
 from registry.cli import cli
 
@@ -43,23 +43,16 @@ def run_in_terminal(*args: str, columns: int = 100) -> tuple[str, str, int]:
     process = subprocess.Popen(CLI + list(args), stdout=secondary, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
                                env=_env())
     os.close(secondary)
-    chunks = []
-    while True:
-        ready, _, _ = select.select([main], [], [], 60)
-        if not ready:
-            process.kill()
-            raise AssertionError("no output from the CLI within 60 s")
-        try:
-            chunk = os.read(main, 65536)
-        except OSError:  # EIO: the child closed the terminal
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    os.close(main)
+    try:
+        out = read_until_closed(main, timeout=60)
+    except AssertionError:
+        process.kill()
+        raise
+    finally:
+        os.close(main)
     stderr = process.stderr.read().decode()
     code = process.wait(timeout=60)
-    return b"".join(chunks).decode().replace("\r\n", "\n"), stderr, code
+    return out.decode().replace("\r\n", "\n"), stderr, code
 
 
 SQL = "SELECT patient_id, age_years FROM patients WHERE sex = 'F' ORDER BY 1"

@@ -5,35 +5,19 @@ from __future__ import annotations
 import io
 import os
 import pty
-import select
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from terminal import read_until_closed
+
 from registry import progress
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "tests" / "data" / "packages" / "demo-2024"
 REGISTRY = Path(sys.executable).parent / "registry"
-
-
-def _read_all(fd: int, timeout: float = 10.0) -> bytes:
-    """Everything written to a pty's master side until the other side is closed."""
-    chunks, deadline = [], time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([fd], [], [], 0.2)
-        if not ready:
-            continue
-        try:
-            chunk = os.read(fd, 65536)
-        except OSError:  # EIO: the slave side is closed
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def test_bar_is_silent_on_a_stream_that_is_not_a_terminal():
@@ -53,7 +37,7 @@ def test_bar_draws_on_a_terminal_and_only_after_its_delay():
             time.sleep(0.3)  # the bar refreshes from its own thread
         with progress.bar("quick", stream=terminal, delay=30) as step:
             step(1, 1, "over before the delay")  # ends long before the delay: nothing drawn
-    text = _read_all(master).decode("utf-8", "replace")
+    text = read_until_closed(master, timeout=10).decode("utf-8", "replace")
     os.close(master)
     assert "importing: measurements.csv" in text
     assert "2/5" in text
@@ -86,7 +70,7 @@ def test_cli_import_draws_a_bar_on_a_terminal_stderr_and_keeps_stdout_clean(_tem
         result = _cli(db, "import", str(DEMO), stderr=slave)
     finally:
         os.close(slave)
-    drawn = _read_all(master).decode("utf-8", "replace")
+    drawn = read_until_closed(master, timeout=10).decode("utf-8", "replace")
     os.close(master)
     assert result.returncode == 0
     assert "importing demo-2024" in drawn
