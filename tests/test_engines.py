@@ -106,16 +106,16 @@ def test_view_same_on_postgres(pushed, pg_server, data, view):
     )
 
 
-@pytest.mark.parametrize("data", ["bundled", "synthetic"])
-def test_named_queries_same_on_postgres(pushed, pg_server, data):
-    registry, schema = pushed[data]
+def _assert_named_queries_agree(registry, run) -> None:
+    """Every named query, with every case of _cases, gives the same columns and rows through
+    `run(name, params)` (another engine) as on DuckDB."""
     queries = sqlfiles.load_queries()
     failures = []
     cases = _cases(registry)
     assert {name for name, _ in cases} == set(queries)
     for name, params in cases:
         expected = registry.query(name, **params)
-        got = postgres.run_query(pg_server.url, name, schema=schema, **params)
+        got = run(name, params)
         keys = compare.order_columns(queries[name].body, expected.columns)
         found = compare.ordered_differences(expected.rows(), got.rows(), keys)
         if got.columns != expected.columns:
@@ -123,6 +123,12 @@ def test_named_queries_same_on_postgres(pushed, pg_server, data):
         if found:
             failures.append(f"{name} {params}:\n  " + "\n  ".join(found))
     assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize("data", ["bundled", "synthetic"])
+def test_named_queries_same_on_postgres(pushed, pg_server, data):
+    registry, schema = pushed[data]
+    _assert_named_queries_agree(registry, lambda name, params: postgres.run_query(pg_server.url, name, schema=schema, **params))
 
 
 def test_bundled_views_are_not_empty_on_postgres(pushed, pg_server):
@@ -322,20 +328,7 @@ def test_view_same_on_spark(on_spark, data, view):
 @pytest.mark.parametrize("data", ["bundled", "synthetic"])
 def test_named_queries_same_on_spark(on_spark, data):
     registry, spark_registry, _ = on_spark[data]
-    queries = sqlfiles.load_queries()
-    failures = []
-    cases = _cases(registry)
-    assert {name for name, _ in cases} == set(queries)
-    for name, params in cases:
-        expected = registry.query(name, **params)
-        got = spark_registry.query(name, **params)
-        keys = compare.order_columns(queries[name].body, expected.columns)
-        found = compare.ordered_differences(expected.rows(), got.rows(), keys)
-        if got.columns != expected.columns:
-            found.insert(0, f"columns {got.columns} != {expected.columns}")
-        if found:
-            failures.append(f"{name} {params}:\n  " + "\n  ".join(found))
-    assert not failures, "\n".join(failures)
+    _assert_named_queries_agree(registry, lambda name, params: spark_registry.query(name, **params))
 
 
 def test_error_function_raises_on_spark(on_spark):
