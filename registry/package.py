@@ -85,12 +85,15 @@ class Package:
         what DuckDB's reader made of such a file."""
         return self._text.result() if self._text is not None else []
 
+    def csv_paths(self) -> list[Path]:
+        """The package's CSV files, in name order."""
+        return sorted(csv_file.path for csv_file in self.csv_files.values())
+
     def start_background(self) -> None:
         """Scan the CSV files' text, then compute the SHA-256, in a background thread while the
         import runs: both only read bytes (hashlib releases the GIL) and overlap with DuckDB's
         work. At 100k patients (509 MB) this took about 0.5 s off a 7.9 s import."""
-        scanned = {csv_file.path.name for csv_file in self.csv_files.values()}
-        self._text = _BACKGROUND.submit(_scan_text, self.path, scanned)
+        self._text = _BACKGROUND.submit(_scan_text, self.csv_paths())
         self._digest = _BACKGROUND.submit(_package_digest, self.path)
 
     @property
@@ -139,7 +142,7 @@ def read_package(path: Path, table_columns: dict[str, list[Column]]) -> Package:
     if "sources" not in package.csv_files and not any(p.file == "sources.csv" for p in package.problems):
         package.problems.append(Problem("sources.csv", "missing required file: every row names its source in sources.csv"))
     if package.problems:  # refused already: report the files' text problems with the rest
-        package.problems.extend(_scan_text(path, {f.path.name for f in package.csv_files.values()}))
+        package.problems.extend(_scan_text(package.csv_paths()))
     else:
         package.start_background()
     return package
@@ -156,14 +159,13 @@ def _package_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _scan_text(path: Path, scanned: set[str]) -> list[Problem]:
-    """Check the files named in `scanned` for bytes that are never CSV text (NUL and other
-    control characters: binary data) and for a line longer than the CSV reader takes. Line
-    numbers are counted only for a problem found (counting every block's line breaks cost a third
-    of the scan at 500 MB)."""
+def _scan_text(files: list[Path]) -> list[Problem]:
+    """Check `files` for bytes that are never CSV text (NUL and other control characters: binary
+    data) and for a line longer than the CSV reader takes. Line numbers are counted only for a
+    problem found (counting every block's line breaks cost a third of the scan at 500 MB)."""
     problems: list[Problem] = []
-    for name in sorted(scanned):
-        file = path / name
+    for file in files:
+        name = file.name
         binary_at = long_at = None  # byte offset of the first control character / over-long line
         offset = 0  # bytes before this block
         line_start = 0  # byte offset where the current line began
