@@ -386,6 +386,34 @@ def _regex_rules() -> list[tuple[str, str, list[tuple[bool, str, str]]]]:
     return rules
 
 
+def _text_rules() -> list[tuple[str, list[tuple[str, str]], str]]:
+    """Checks of sql/checks/ that search every free-text column for one pattern (the
+    de-identification guards for dates and contact details): (check name, [(table, column)], RE2
+    pattern), read from the check's `texts` CTE and its regexp_extract(), so pandas runs the same."""
+    import sqlglot
+    from sqlglot import exp
+
+    from registry import sqlfiles
+
+    rules = []
+    for check in sqlfiles.load_checks():
+        try:
+            tree = sqlglot.parse_one(check.body, read="duckdb")
+        except sqlglot.errors.ParseError:
+            continue
+        texts = next((cte for cte in tree.find_all(exp.CTE) if cte.alias == "texts"), None)
+        extract = tree.find(exp.RegexpExtract)
+        if texts is None or extract is None or not isinstance(extract.expression, exp.Literal):
+            continue
+        columns = []
+        for select in texts.this.find_all(exp.Select):
+            text = next(e for e in select.expressions if e.alias_or_name == "text")
+            source = select.args.get("from_") or select.args.get("from")
+            columns.append((source.this.name, text.this.name))
+        rules.append((check.name, columns, extract.expression.this))
+    return rules
+
+
 def _python_regex(pattern: str) -> str:
     """An RE2 pattern for Python's re: \\p{L} (any letter) becomes a letter class."""
     out, in_class, i = [], False, 0
@@ -427,7 +455,8 @@ def pandas_pipeline(packages: list[str]) -> dict:
 
     warnings.filterwarnings("ignore", "This pattern is interpreted as a regular expression")
     regex_rules = _regex_rules()
-    implemented = set(_PANDAS_RULES) | {name for name, _, _ in regex_rules}
+    text_rules = [(name, columns, re.compile(_python_regex(pattern))) for name, columns, pattern in _text_rules()]
+    implemented = set(_PANDAS_RULES) | {name for name, _, _ in regex_rules} | {name for name, _, _ in text_rules}
     event_types = {r[0] for r in info["catalogs"]["event_types"]}
     drug_classes = {r[0] for r in info["catalogs"]["drug_classes"]}
     timings: dict[str, float] = {}
@@ -544,6 +573,15 @@ def pandas_pipeline(packages: list[str]) -> dict:
                 found = df[column].astype("str").str.contains(pattern, regex=True).fillna(False).to_numpy(dtype=bool)
                 mask &= ~found if negated else found
             flag(name, mask)
+        for name, columns, pattern in text_rules:
+            for table, column in columns:
+                if table in tables and column in tables[table].columns:
+                    text = tables[table][column]
+                    if isinstance(text.dtype, pd.CategoricalDtype):  # search each distinct value once
+                        hits = text.cat.categories.str.contains(pattern, regex=True)
+                        flag(name, np.append(hits, False)[text.cat.codes.to_numpy()])  # code -1 (missing): no hit
+                    else:
+                        flag(name, text.str.contains(pattern, regex=True).fillna(False).to_numpy(dtype=bool))
         for table, df in tables.items():
             df.insert(0, "study_id", sid)
             frames.setdefault(table, []).append(df)
@@ -576,6 +614,7 @@ _PANDAS_RULES = (
     "measurements_seq", "measurements_unit", "patients_age", "patients_care_setting", "patients_severity",
     "patients_sex", "patients_weight", "reported_statistic", "reported_value", "sources_quote_length",
     "treatments_class", "treatments_code", "treatments_order", "treatments_phase", "deid_patients_age_90_plus",
+    "patients_age_90_plus",
 )
 
 
@@ -628,6 +667,7 @@ def _pandas_rules(t, flag, event_types, drug_classes, info) -> None:
         flag("patients_sex", p["sex"].notna() & ~p["sex"].isin(["F", "M"]))
         flag("patients_weight", (p["weight_kg"] < 0.5) | (p["weight_kg"] > 400))
         flag("deid_patients_age_90_plus", (p["age_years"] > 89) & (p["age_years"] <= 120))
+        flag("patients_age_90_plus", p["age_90_plus"].fillna(False).to_numpy(dtype=bool) & p["age_years"].notna().to_numpy())
     if "reported_aggregates" in t:
         r = t["reported_aggregates"]
         flag("reported_statistic", r["statistic"].notna() & ~r["statistic"].isin(
@@ -898,16 +938,19 @@ def _pandas_summaries(t, timings):
 
     def overview():
         g = po.assign(f=po["sex"] == "F", dead=po["vital_status"] == "dead").groupby("study_id", sort=False)
-        o = g.agg(n_patients=("patient_id", "size"), n_female=("f", "sum"), n_sex_known=("sex", "count"), age_median=("age_years", "median"),
-                  age_min=("age_years", "min"), age_max=("age_years", "max"), n_mechanical_ventilation=("ventilated", "sum"),
-                  n_icu=("icu", "sum"), n_deaths=("dead", "sum"))
+        o = g.agg(n_patients=("patient_id", "size"), n_female=("f", "sum"), n_sex_known=("sex", "count"),
+                  n_mechanical_ventilation=("ventilated", "sum"), n_icu=("icu", "sum"), n_deaths=("dead", "sum"))
+        # a patient aged 90 or older (no exact age stored) counts as 90
+        old = p["age_90_plus"].fillna(False).astype(bool)
+        a = p.assign(age=p["age_years"].where(p["age_years"].notna() | ~old, 90.0), old=old).groupby("study_id", sort=False)
+        o = o.join(a.agg(age_median=("age", "median"), age_min=("age", "min"), age_max=("age", "max"), n_age_90_plus=("old", "sum")))
         groups = dl.groupby(["study_id", "dose_text"], sort=True)["patient_id"].nunique().reset_index(name="n")
         groups["part"] = groups["dose_text"] + " (" + groups["n"].astype(str) + " patient" + np.where(groups["n"] == 1, "", "s") + ")"
         summary = groups.groupby("study_id", sort=False)["part"].agg("; ".join).rename("dose_summary")
         r = t["reported_aggregates"]
         reported = r[(r["variable"] == "n_patients") & (r["statistic"] == "n")].groupby("study_id")["value"].max().rename("n_patients_reported")
         s = t["studies"].set_index("study_id").join([o, summary, reported])
-        for c in ("n_patients", "n_female", "n_mechanical_ventilation", "n_icu", "n_deaths", "n_sex_known"):
+        for c in ("n_patients", "n_female", "n_mechanical_ventilation", "n_icu", "n_deaths", "n_sex_known", "n_age_90_plus"):
             s[c] = s[c].fillna(0).astype(int)
         return s.reset_index()
 
@@ -1045,19 +1088,26 @@ SELECT study_id,
        count(vfd28) FILTER (WHERE ventilated) AS n_vfd28_known,
        count(*) FILTER (WHERE ventilated_at_index) AS n_ventilated_at_index
 FROM ranked GROUP BY study_id"""
-    age = "(age_years IS NOT NULL)"
+    age = "(age IS NOT NULL)"
     out["study_overview"] = f"""
 CREATE VIEW study_overview AS
-WITH ranked AS (
-    SELECT *, row_number() OVER (PARTITION BY study_id, {age} ORDER BY age_years) AS rn,
-           count(age_years) OVER (PARTITION BY study_id) AS cnt
-    FROM patient_outcomes
-),
-outcomes AS (
+WITH outcomes AS (
     SELECT study_id, count(*) AS n_patients, count(*) FILTER (WHERE sex = 'F') AS n_female, count(sex) AS n_sex_known,
-           {q('age_years', 'rn', 'cnt', 0.5, age)} AS age_median, min(age_years) AS age_min, max(age_years) AS age_max,
            count(*) FILTER (WHERE ventilated) AS n_mechanical_ventilation, count(*) FILTER (WHERE icu) AS n_icu,
            count(*) FILTER (WHERE vital_status = 'dead') AS n_deaths
+    FROM patient_outcomes GROUP BY study_id
+),
+ages AS (  -- a patient aged 90 or older (no exact age stored) counts as 90
+    SELECT study_id, age_90_plus, coalesce(age_years, CASE WHEN age_90_plus THEN 90 END) AS age FROM patients
+),
+ranked AS (
+    SELECT *, row_number() OVER (PARTITION BY study_id, {age} ORDER BY age) AS rn,
+           count(age) OVER (PARTITION BY study_id) AS cnt
+    FROM ages
+),
+age_stats AS (
+    SELECT study_id, {q('age', 'rn', 'cnt', 0.5, age)} AS age_median, min(age) AS age_min, max(age) AS age_max,
+           count(*) FILTER (WHERE age_90_plus) AS n_age_90_plus
     FROM ranked GROUP BY study_id
 ),
 dose_groups AS (
@@ -1071,12 +1121,14 @@ reported_n AS (
     SELECT study_id, max(value) AS n_patients_reported FROM reported_aggregates
     WHERE variable = 'n_patients' AND statistic = 'n' GROUP BY study_id
 )
-SELECT s.study_id, coalesce(o.n_patients, 0) AS n_patients, coalesce(o.n_female, 0) AS n_female, o.age_median, o.age_min, o.age_max,
+SELECT s.study_id, coalesce(o.n_patients, 0) AS n_patients, coalesce(o.n_female, 0) AS n_female, a.age_median, a.age_min, a.age_max,
        coalesce(o.n_mechanical_ventilation, 0) AS n_mechanical_ventilation, coalesce(o.n_icu, 0) AS n_icu,
        coalesce(o.n_deaths, 0) AS n_deaths, s.followup_days, d.dose_summary, s.title, s.year, s.level, s.secondary,
-       CAST(r.n_patients_reported AS INTEGER) AS n_patients_reported, coalesce(o.n_sex_known, 0) AS n_sex_known
+       CAST(r.n_patients_reported AS INTEGER) AS n_patients_reported, coalesce(o.n_sex_known, 0) AS n_sex_known,
+       coalesce(a.n_age_90_plus, 0) AS n_age_90_plus
 FROM studies s
 LEFT JOIN outcomes o ON o.study_id = s.study_id
+LEFT JOIN age_stats a ON a.study_id = s.study_id
 LEFT JOIN doses_by_study d ON d.study_id = s.study_id
 LEFT JOIN reported_n r ON r.study_id = s.study_id"""
     return out

@@ -186,7 +186,8 @@ def _cohort(rng: np.random.Generator, n: int, style: np.random.Generator) -> _Co
     sex[u() < 0.03] = -1
     age = np.clip(np.round(rng.normal(62, 13, n)), 18, 97)
     age[u() < 0.04] = np.nan
-    age90 = age > 89  # HIPAA Safe Harbor: no exact age above 89; a finding says "age 90 or older"
+    # HIPAA Safe Harbor: no exact age above 89; age_90_plus says "90 or older", and so does a finding
+    age90 = age > 89
     age[age90] = np.nan
     weight = np.clip(np.round(rng.normal(82, 17, n), 1), 40, 180)
     weight_given = u() < 0.6
@@ -291,6 +292,7 @@ def _patients(c: _Cohort, rng: np.random.Generator) -> pa.Table:
         "arm_id": _strings(c.arm, [a[0] for a in ARMS]),
         "sex": _strings(np.maximum(c.sex, 0), ["F", "M"], sex_valid),
         "age_years": _floats(c.age),
+        "age_90_plus": _bools(c.age90, c.age90),  # true, or empty (not stated)
         "weight_kg": _floats(c.weight, c.weight_given),
         "severity": _strings(c.severity, SEVERITIES, severity_valid),
         "care_setting": _strings(np.where(c.icu, 0, 1), ["icu", "ward"], c.care_given),

@@ -123,9 +123,12 @@ def test_deaths_censoring_and_missing_values(synth_registry: Registry):
         "(SELECT count(*) FROM patients WHERE age_years IS NULL), "
         "(SELECT count(*) FROM patients WHERE sex IS NULL), "
         # ages above 89 are not given exactly (HIPAA Safe Harbor): a finding says 90 or older
-        "(SELECT count(*) FROM findings WHERE category = 'demographics' AND finding = 'age 90 or older')",
+        "(SELECT count(*) FROM findings WHERE category = 'demographics' AND finding = 'age 90 or older'), "
+        "(SELECT count(*) FROM patients WHERE age_90_plus AND age_years IS NULL)",
     )
     assert all(n > 0 for n in counts), counts
+    # each patient aged 90 or older is flagged in age_90_plus and has the finding
+    assert counts[-1] == counts[-2]
 
 
 def test_arms_doses_and_weights(synth_registry: Registry):
