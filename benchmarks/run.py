@@ -212,6 +212,7 @@ def profile_import(packages: list[str], db: str) -> dict:
 
     from registry import Registry, core, importer
     from registry import package as package_module
+    from registry.schema import table_columns
 
     Path(db).unlink(missing_ok=True)
     Registry.create(db, empty=True)
@@ -300,12 +301,12 @@ def profile_import(packages: list[str], db: str) -> dict:
     timings["total import"] = total
 
     per_check: dict[str, float] = {}
-    try:  # diagnostic: each check alone over the imported rows (uses importer internals; skipped if they change)
+    try:  # diagnostic: each check alone over the imported rows
         con = duckdb.connect(db, read_only=True)
-        checks = importer._all_checks(importer._columns(con))
+        checks = importer.all_checks(table_columns(con))
         for path in packages:
             study_id = _read_study(Path(path))["study_id"]
-            prefix = importer._cte_prefix(study_id, {})
+            prefix = importer.study_ctes(study_id, {})
             for check in checks:
                 t0 = _timer()
                 con.execute(prefix + f"SELECT count(*) FROM (SELECT 1 FROM ({check.sql}) LIMIT 1)").fetchone()
@@ -336,7 +337,7 @@ def _schema_info():
         "package_columns": {t: [(c.name, c.type, c.required) for c in package_columns(t, columns[t])] for t in CSV_TABLES},
         "keys": table_keys(),
         "catalogs": catalogs,
-        "checks": importer._all_checks(columns),
+        "checks": importer.all_checks(columns),
     }
     con.close()
     return info

@@ -166,7 +166,7 @@ def _import_in_transaction(
         if replace and not dry_run:
             audit.archive(con, study_id, "replaced")  # rolled back with the rest if nothing changes
         delete_study(con, study_id)
-    columns = _columns(con)
+    columns = table_columns(con)
     loading = package.study_file
     steps = len(package.csv_files) + 3
     try:
@@ -227,7 +227,7 @@ def row_counts(con: duckdb.DuckDBPyConnection, study_id: str) -> dict[str, int]:
 
 def content_hash(con: duckdb.DuckDBPyConnection, study_id: str) -> str:
     """A digest of a study's rows that ignores row order and file formatting."""
-    columns = _columns(con)
+    columns = table_columns(con)
     parts = []
     for table in STUDY_TABLES:
         added = ADDED_COLUMNS.get(table, ())
@@ -245,10 +245,6 @@ def content_hash(con: duckdb.DuckDBPyConnection, study_id: str) -> str:
     return hashlib.sha256(json.dumps(rows).encode()).hexdigest()
 
 
-def _columns(con: duckdb.DuckDBPyConnection) -> dict[str, list[Column]]:
-    return table_columns(con)
-
-
 # ---- writing rows -----------------------------------------------------------------------------
 
 
@@ -260,7 +256,7 @@ def _insert_metadata(con: duckdb.DuckDBPyConnection, package: Package) -> None:
         "products": package.products,
         "arms": package.arms,
     }
-    columns = _columns(con)
+    columns = table_columns(con)
     for table in YAML_TABLES:
         names = [c.name for c in columns[table]]
         rows = [[study_id if n == "study_id" else row.get(n) for n in names] for row in rows_by_table[table]]
@@ -396,7 +392,9 @@ def _generic_checks(columns: dict[str, list[Column]]) -> Iterator[Check]:
                             f"AND NOT EXISTS (SELECT 1 FROM {target} y WHERE y.{quoted} = x.{quoted})")
 
 
-def _all_checks(columns: dict[str, list[Column]]) -> list[Check]:
+def all_checks(columns: dict[str, list[Column]]) -> list[Check]:
+    """Every rule an import applies: the generic ones the schema implies, then sql/checks/.
+    `registry check` runs the same list over stored rows (integrity.py)."""
     checks = list(_generic_checks(columns))
     for sql_file in sqlfiles.load_checks():
         checks.append(
@@ -406,8 +404,9 @@ def _all_checks(columns: dict[str, list[Column]]) -> list[Check]:
     return checks
 
 
-def _cte_prefix(study_id: str, staged: dict[str, str], only: frozenset[str] | None = None) -> str:
-    """CTEs named after the tables, so that each check reads this package's rows only.
+def study_ctes(study_id: str, staged: dict[str, str], only: frozenset[str] | None = None) -> str:
+    """CTEs named after the tables, so that each check reads this study's rows only (`staged`:
+    a table's rows not yet written, as a query).
 
     `only`: the tables a query reads (binding unused CTEs costs planning time)."""
     ctes = []
@@ -447,7 +446,7 @@ def _any_violation(con: duckdb.DuckDBPyConnection, study_id: str) -> bool:
     study = sql_string(study_id)
     predicates: dict[str, list[str]] = {}
     queries: list[tuple[str, Check | None]] = []
-    for check in _all_checks(_columns(con)):
+    for check in all_checks(table_columns(con)):
         if check.where:
             predicates.setdefault(check.table, []).append(check.where)
         elif check.key:
@@ -457,7 +456,7 @@ def _any_violation(con: duckdb.DuckDBPyConnection, study_id: str) -> bool:
             neighbours = f"SELECT h, lag(h) OVER (ORDER BY h) AS previous FROM ({hashes})"
             queries.append((f"SELECT 1 FROM ({neighbours}) WHERE h = previous LIMIT 1", check))
         else:
-            queries.append((_cte_prefix(study_id, {}, _words(check.sql) | {check.table})
+            queries.append((study_ctes(study_id, {}, _words(check.sql) | {check.table})
                             + f"SELECT 1 FROM ({check.sql}) LIMIT 1", check))
     for table, wheres in predicates.items():
         where = " OR ".join(f"({w})" for w in wheres)
@@ -471,7 +470,7 @@ def _any_violation(con: duckdb.DuckDBPyConnection, study_id: str) -> bool:
             if con.execute(sql).fetchone() is None:
                 continue
             if check is not None and check.key:  # the same hash: the same key, or a collision
-                exact = _cte_prefix(study_id, {}, frozenset({check.table})) + f"SELECT 1 FROM ({check.sql}) LIMIT 1"
+                exact = study_ctes(study_id, {}, frozenset({check.table})) + f"SELECT 1 FROM ({check.sql}) LIMIT 1"
                 if con.execute(exact).fetchone() is None:
                     continue
             return True
@@ -490,7 +489,7 @@ _OPTIONAL_OUTPUTS = ("detail", "file_name", "column_name")
 
 
 @cache
-def _outputs(sql: str) -> frozenset[str]:
+def output_columns(sql: str) -> frozenset[str]:
     """The names of a check query's output columns."""
     return frozenset(e.alias_or_name for e in sqlglot.parse_one(sql, dialect="duckdb").selects)
 
@@ -506,12 +505,12 @@ def _violations(
 
     Checks that read a table in `unreadable` (a file that could not be read) are left out: they
     would report every reference to its rows as a problem of its own."""
-    checks = [c for c in _all_checks(_columns(con)) if not (_reads(c.sql) | {c.table}) & unreadable]
+    checks = [c for c in all_checks(table_columns(con)) if not (_reads(c.sql) | {c.table}) & unreadable]
     if not checks:
         return []
     branches = []
     for number, check in enumerate(checks):
-        outputs = _outputs(check.sql)
+        outputs = output_columns(check.sql)
         optional = ", ".join(
             f"CAST({name} AS VARCHAR) AS {name}" if name in outputs else f"CAST(NULL AS VARCHAR) AS {name}"
             for name in _OPTIONAL_OUTPUTS
@@ -520,7 +519,7 @@ def _violations(
             f"(SELECT {number} AS check_no, CAST(_line AS BIGINT) AS line, CAST(value AS VARCHAR) AS value, "
             f"{optional} FROM ({check.sql}) LIMIT {limit})"
         )
-    sql = _cte_prefix(package.study_id, staged or {}) + "SELECT * FROM (" + "\nUNION ALL\n".join(branches) + ") ORDER BY check_no, line"
+    sql = study_ctes(package.study_id, staged or {}) + "SELECT * FROM (" + "\nUNION ALL\n".join(branches) + ") ORDER BY check_no, line"
     problems = []
     for number, line, value, detail, file_name, column_name in con.execute(sql).fetchall():
         check = checks[number]

@@ -87,10 +87,10 @@ def _import_rules(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Run the importer's checks over each study's stored rows, as one query per study."""
     from .schema import table_columns
 
-    checks = [c for c in importer._all_checks(table_columns(con)) if "does not name a row of" not in c.rule]
+    checks = [c for c in importer.all_checks(table_columns(con)) if "does not name a row of" not in c.rule]
     branches = []
     for number, rule in enumerate(checks):
-        outputs = importer._outputs(rule.sql)
+        outputs = importer.output_columns(rule.sql)
         detail = "CAST(detail AS VARCHAR)" if "detail" in outputs else "CAST(NULL AS VARCHAR)"
         column = "CAST(column_name AS VARCHAR)" if "column_name" in outputs else "CAST(NULL AS VARCHAR)"
         branches.append(
@@ -100,7 +100,7 @@ def _import_rules(con: duckdb.DuckDBPyConnection) -> list[str]:
     body = "SELECT * FROM (" + "\nUNION ALL\n".join(branches) + ") ORDER BY check_no, value"
     problems = []
     for (study_id,) in con.execute("SELECT study_id FROM studies ORDER BY study_id").fetchall():
-        for number, value, detail, column_name in con.execute(importer._cte_prefix(study_id, {}) + body).fetchall():
+        for number, value, detail, column_name in con.execute(importer.study_ctes(study_id, {}) + body).fetchall():
             rule = checks[number]
             column = column_name or rule.column
             where = rule.table + (f".{column}" if column and "." not in column else (f" {column}" if column else ""))
