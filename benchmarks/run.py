@@ -349,20 +349,26 @@ def _read_study(package: Path) -> dict:
     return yaml.safe_load((package / "study.yaml").read_text(encoding="utf-8"))
 
 
-def _regex_rules() -> list[tuple[str, str, list[tuple[bool, str, str]]]]:
-    """Checks of sql/checks/ whose WHERE is only regexp_matches() terms (the de-identification
-    guards): (check name, table, [(negated, column, RE2 pattern)]), so pandas can run the same."""
+def _parsed_checks():
+    """(check, sqlglot tree) for each rule of sql/checks/ that sqlglot parses."""
     import sqlglot
-    from sqlglot import exp
 
     from registry import sqlfiles
 
-    rules = []
     for check in sqlfiles.load_checks():
         try:
-            tree = sqlglot.parse_one(check.body, read="duckdb")
+            yield check, sqlglot.parse_one(check.body, read="duckdb")
         except sqlglot.errors.ParseError:
             continue
+
+
+def _regex_rules() -> list[tuple[str, str, list[tuple[bool, str, str]]]]:
+    """Checks of sql/checks/ whose WHERE is only regexp_matches() terms (the de-identification
+    guards): (check name, table, [(negated, column, RE2 pattern)]), so pandas can run the same."""
+    from sqlglot import exp
+
+    rules = []
+    for check, tree in _parsed_checks():
         where = tree.args.get("where")
         if where is None or not isinstance(tree.args.get("from_") or tree.args.get("from"), exp.From):
             continue
@@ -391,17 +397,10 @@ def _text_rules() -> list[tuple[str, list[tuple[str, str]], str]]:
     """Checks of sql/checks/ that search every free-text column for one pattern (the
     de-identification guards for dates and contact details): (check name, [(table, column)], RE2
     pattern), read from the check's `texts` CTE and its regexp_extract(), so pandas runs the same."""
-    import sqlglot
     from sqlglot import exp
 
-    from registry import sqlfiles
-
     rules = []
-    for check in sqlfiles.load_checks():
-        try:
-            tree = sqlglot.parse_one(check.body, read="duckdb")
-        except sqlglot.errors.ParseError:
-            continue
+    for check, tree in _parsed_checks():
         texts = next((cte for cte in tree.find_all(exp.CTE) if cte.alias == "texts"), None)
         extract = tree.find(exp.RegexpExtract)
         if texts is None or extract is None or not isinstance(extract.expression, exp.Literal):
