@@ -152,7 +152,6 @@ def test_values_are_converted_to_the_canonical_unit(demo_registry):
     ) == [("crp", 5.0, "mg/dL", 50.0), ("spo2", 90.0, "%", 90.0)]
 
 
-
 def test_each_unit_has_one_conversion(empty_registry):
     """The import joins unit_conversions on (analyte, unit): a second row for a pair would double
     every measurement in that unit, so the catalog must hold each pair once."""
@@ -177,6 +176,7 @@ def test_unknown_unit_is_refused_by_name(demo_package):
     message = str(error.value)
     assert "measurements.csv, row 2, column unit: unit is not known for this analyte" in message
     assert "value_canonical" not in message
+
 
 def test_json_and_toml_study_files(demo_package, tmp_path):
     """study.json / study.toml carry the same metadata as study.yaml."""
